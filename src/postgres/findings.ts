@@ -1,0 +1,31 @@
+/**
+ * Differences the planner reports but never fixes by itself: changing them could rewrite or lose data,
+ * or belongs to someone else. `drift` findings make the provision `Drifted`; `info` ones are tolerated.
+ */
+export type FindingKind =
+  | 'missingTable'
+  | 'missingColumn'
+  | 'missingIndex'
+  | 'typeMismatch'
+  | 'nullabilityMismatch'
+  | 'defaultMismatch'
+  | 'primaryKeyMismatch'
+  | 'missingCheck'
+  | 'indexDefinitionMismatch'
+  | 'foreignColumn'
+  | 'foreignIndex'
+  | 'conflictingOwner';
+
+export interface Finding {
+  readonly kind: FindingKind;
+  readonly severity: 'drift' | 'info' | 'conflict';
+  /** `schema.table` */
+  readonly table: string;
+  readonly column?: string;
+  readonly index?: string;
+  readonly expected?: string;
+  readonly actual?: string;
+  /** True when the plan re-creates what was missing (`drift: Correct`). */
+  readonly corrected?: boolean;
+  readonly message: string;
+}

@@ -1,0 +1,18 @@
+export { type ApplyOptions, type ApplyResult, applyPlan, type StepResult } from './apply.js';
+export { classifyDbError, isLockTimeout } from './db-errors.js';
+export { desiredSchema, type LayoutProblem, layoutProblems } from './desired-schema.js';
+export type { Finding, FindingKind } from './findings.js';
+export { canonicalJson, hashOf } from './hash.js';
+export {
+  assertIdentifier,
+  MAX_IDENTIFIER_BYTES,
+  qualified,
+  quoteIdent,
+  quoteLiteral,
+} from './identifiers.js';
+export { observeSchema } from './introspect.js';
+export type { ObservedSchema, ObservedTable } from './observed.js';
+export { type DesiredSchema, type Plan, type PlanPolicy, planSchema } from './plan.js';
+export type { Queryable } from './queryable.js';
+export type { Hazard, PlanStep, Statement, StepKind } from './statement.js';
+export { desiredTable, parseTableOwner, type SinkLayout, type TableSpec, tableName } from './table-spec.js';
