@@ -69,6 +69,8 @@ export interface LastPlanStatus {
 export interface CdmSinkProvisionStatus {
   observedGeneration?: number;
   sinkEndpointId?: string;
+  /** Number of models in the spec, for the `Models` printer column (JSONPath cannot count). */
+  modelCount?: number;
   conditions?: Condition[];
   tables?: TableStatus[];
   datasets?: DatasetStatus[];
@@ -86,7 +88,6 @@ export interface ObjectMeta {
   finalizers?: string[];
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
-  creationTimestamp?: string;
 }
 
 export interface CdmSinkProvision {

@@ -1,3 +1,3 @@
 export { isOperatorError, OperatorError } from './operator-error.js';
 export { REASONS, type Reason } from './reasons.js';
-export { redactSecrets, redactUrl } from './redact.js';
+export { redactSecrets, redactUrl, secretScrubber } from './redact.js';

@@ -20,3 +20,20 @@ export function redactUrl(url: string): string {
     return redactSecrets(url);
   }
 }
+
+/**
+ * A redactor that also removes one known connection URL's password wherever it appears verbatim
+ * (driver messages can echo it outside URL syntax).
+ */
+export function secretScrubber(url: string | undefined): (text: string) => string {
+  let password = '';
+  try {
+    password = url ? decodeURIComponent(new URL(url).password) : '';
+  } catch {
+    password = '';
+  }
+  return (text) => {
+    const redacted = redactSecrets(text);
+    return password.length >= 3 ? redacted.split(password).join('***') : redacted;
+  };
+}

@@ -1,14 +1,10 @@
-import type pg from 'pg';
 import type { CdmSinkProvision, CdmSinkProvisionStatus } from '../api/types.js';
 import type { OperatorError } from '../errors/index.js';
 import type { ModelRegistry } from '../models/index.js';
+import type { PoolProvider } from '../postgres/pool-provider.js';
 import type { Action } from './action.js';
 
-/** Hands out one shared pool per connection URL; the shell owns it and ends it on shutdown. */
-export interface PoolProvider {
-  get(url: string): pg.Pool;
-  end(): Promise<void>;
-}
+export type { PoolProvider } from '../postgres/pool-provider.js';
 
 /** Everything the reconcile core needs from the outside world; the CLI, the controller and tests build one. */
 export interface ReconcileDeps {

@@ -1,0 +1,114 @@
+import { LOGICAL_TYPES, type ModelSpec } from '../models/index.js';
+import { hashOf } from '../postgres/hash.js';
+import type { TableSpec } from '../postgres/table-spec.js';
+
+/** Where the sink database lives, without credentials (never stored in the catalog). */
+export interface SinkLocation {
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+}
+
+export interface SchemaField {
+  readonly name: string;
+  readonly ordinal: number;
+  readonly nativeType: string;
+  readonly logicalType: string;
+  readonly nullable: boolean;
+  readonly primaryKey: boolean;
+  readonly description: string;
+}
+
+/** One `catalog.dataset` row as the reconcile wants it (DESIGN.md §5); times are the store's business. */
+export interface DatasetRecord {
+  readonly dataset_id: string;
+  readonly model_id: string;
+  readonly model_version: string;
+  readonly sink_endpoint_id: string;
+  readonly display_name: string;
+  readonly description: string;
+  readonly platform: 'postgres';
+  readonly host: string;
+  readonly port: number;
+  readonly database_name: string;
+  readonly schema_name: string;
+  readonly table_name: string;
+  readonly physical_location: string;
+  readonly urn: string;
+  readonly ol_namespace: string;
+  readonly ol_name: string;
+  readonly domain: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly schema: { readonly fields: readonly SchemaField[]; readonly primaryKey: readonly string[] };
+  /** Hash of the structure only: documentation edits do not make a new schema version. */
+  readonly schema_hash: string;
+}
+
+export function datasetId(modelId: string, sinkEndpointId: string): string {
+  return `${modelId}@${sinkEndpointId}`;
+}
+
+/** The table's structure as the catalog hashes it; also the `schemaHash` in the provision's status. */
+export function structureHash(table: TableSpec): string {
+  return hashOf({
+    fields: table.columns.map((c, i) => ({
+      name: c.name,
+      ordinal: i + 1,
+      nativeType: c.type,
+      nullable: c.nullable,
+    })),
+    primaryKey: table.primaryKey.columns,
+  });
+}
+
+/** Derives the dataset record of one provisioned table. Pure. */
+export function datasetRecord(
+  model: ModelSpec,
+  table: TableSpec,
+  location: SinkLocation,
+  catalog: { readonly domain: string; readonly labels?: Readonly<Record<string, string>> },
+): DatasetRecord {
+  const qualifiedName = `${location.database}.${table.schema}.${table.name}`;
+  const fields = model.fields.map((f, i) => ({
+    name: f.name,
+    ordinal: i + 1,
+    nativeType: LOGICAL_TYPES[f.type].postgresType,
+    logicalType: LOGICAL_TYPES[f.type].catalogType,
+    nullable: f.nullable,
+    primaryKey: Boolean(f.primaryKey),
+    description: f.description,
+  }));
+  return {
+    dataset_id: datasetId(model.id, table.sinkId),
+    model_id: model.id,
+    model_version: model.version,
+    sink_endpoint_id: table.sinkId,
+    display_name: model.displayName,
+    description: model.description,
+    platform: 'postgres',
+    host: location.host,
+    port: location.port,
+    database_name: location.database,
+    schema_name: table.schema,
+    table_name: table.name,
+    physical_location: `${table.schema}.${table.name}`,
+    urn: `urn:li:dataset:(urn:li:dataPlatform:postgres,${qualifiedName},PROD)`,
+    ol_namespace: `postgres://${location.host}:${location.port}`,
+    ol_name: qualifiedName,
+    domain: catalog.domain,
+    // The two identity labels win over user labels of the same name.
+    labels: { ...catalog.labels, cdm_model_id: model.id, sink_endpoint_id: table.sinkId },
+    schema: { fields, primaryKey: table.primaryKey.columns },
+    schema_hash: structureHash(table),
+  };
+}
+
+/** Host, port and database of a postgresql:// URL; the credentials are dropped here. */
+export function sinkLocation(url: string): SinkLocation {
+  const parsed = new URL(url);
+  return {
+    host: parsed.hostname || 'localhost',
+    port: parsed.port ? Number(parsed.port) : 5432,
+    database: decodeURIComponent(parsed.pathname.replace(/^\//, '')) || 'postgres',
+  };
+}

@@ -1,0 +1,56 @@
+import { createPoolProvider, type ReconcileOutcome, reconcile } from '../../reconcile/index.js';
+import { connections } from '../connection.js';
+import type { Output } from '../output.js';
+import type { Inputs, ProvisionInput } from '../provision-inputs.js';
+
+export interface RunOptions {
+  readonly mode: 'apply' | 'plan';
+  readonly databaseUrl?: string;
+  readonly catalogUrl?: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly cwd: string;
+  readonly io: Output;
+}
+
+export interface RunResult {
+  readonly input: ProvisionInput;
+  readonly outcome: ReconcileOutcome;
+}
+
+/** Runs the shared reconcile core over every provision in the manifests, one after another. */
+export async function reconcileAll(
+  inputs: Inputs,
+  options: RunOptions,
+): Promise<{ results: RunResult[]; loadErrors: number }> {
+  const conn = connections({
+    ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
+    env: options.env,
+    secrets: inputs.secrets,
+    cwd: options.cwd,
+    log: options.io.err,
+  });
+  const pools = createPoolProvider();
+  const catalogUrl = options.catalogUrl ?? options.env.CDM_CATALOG_URL;
+  const results: RunResult[] = [];
+  try {
+    for (const input of inputs.provisions) {
+      if (options.mode === 'apply' && input.errors.length === 0) options.io.err(`reconciling ${input.id} …`);
+      const outcome = await reconcile(
+        input.raw,
+        {
+          resolveDatabaseUrl: (p) => conn.resolveDatabaseUrl(p),
+          pools,
+          now: () => new Date(),
+          ...(catalogUrl ? { catalogUrl } : {}),
+        },
+        { mode: options.mode },
+      );
+      results.push({ input, outcome });
+    }
+  } finally {
+    await pools.end();
+    await conn.close();
+  }
+  const loadErrors = inputs.errors.length - inputs.provisions.reduce((n, p) => n + p.errors.length, 0);
+  return { results, loadErrors };
+}

@@ -1,0 +1,389 @@
+import type { CdmSinkProvision, DatasetStatus, TableStatus } from '../api/types.js';
+import { validateProvision } from '../api/validate.js';
+import {
+  type CatalogChange,
+  CatalogStore,
+  catalogChanges,
+  datasetRecord,
+  sinkLocation,
+  structureHash,
+} from '../catalog/index.js';
+import { OperatorError, secretScrubber } from '../errors/index.js';
+import { defaultRegistry } from '../models/index.js';
+import {
+  applyPlan,
+  classifyDbError,
+  desiredSchema,
+  observeSchema,
+  type Plan,
+  planSchema,
+} from '../postgres/index.js';
+import { Action } from './action.js';
+import { parseDuration } from './duration.js';
+import { planReport } from './plan-report.js';
+import { nextStatus, type Verdict } from './status.js';
+import type { ReconcileDeps, ReconcileEvent, ReconcileOptions, ReconcileOutcome } from './types.js';
+
+const DEFAULT_RESYNC_MS = 10 * 60_000;
+
+function failure(error: OperatorError, scrub: (t: string) => string, extra: Partial<Verdict> = {}): Verdict {
+  return {
+    reason: error.reason,
+    message: scrub(error.message),
+    stalled: !error.retryable,
+    reconciling: error.retryable,
+    ...extra,
+  };
+}
+
+function outcomeFor(
+  provision: CdmSinkProvision,
+  verdict: Verdict,
+  deps: ReconcileDeps,
+  rest: {
+    events: ReconcileEvent[];
+    statements?: number;
+    plan?: ReconcileOutcome['plan'];
+    error?: OperatorError;
+  },
+): ReconcileOutcome {
+  const ready = verdict.reason === 'Provisioned';
+  const action = rest.error
+    ? rest.error.retryable
+      ? Action.requeue(1_000)
+      : Action.awaitChange()
+    : verdict.reason === 'Suspended'
+      ? Action.awaitChange()
+      : Action.requeue(deps.resyncAfterMs ?? DEFAULT_RESYNC_MS);
+  return {
+    status: nextStatus(provision, verdict, deps.now()),
+    action,
+    ready,
+    statementsApplied: rest.statements ?? 0,
+    events: rest.events,
+    ...(rest.plan ? { plan: rest.plan } : {}),
+    ...(rest.error ? { error: rest.error } : {}),
+  };
+}
+
+function tableStatuses(plan: Plan, observedNames: ReadonlySet<string>, failedTable?: string): TableStatus[] {
+  return plan.desired.tables.map((table) => {
+    const where = `${table.schema}.${table.name}`;
+    const findings = plan.findings.filter((f) => f.table === where && f.severity !== 'info');
+    const conflict = findings.find((f) => f.severity === 'conflict');
+    const state: TableStatus['state'] = conflict
+      ? 'Conflict'
+      : failedTable === where
+        ? 'Failed'
+        : !observedNames.has(table.name)
+          ? 'Pending'
+          : findings.some((f) => !f.corrected)
+            ? 'Drifted'
+            : 'Ready';
+    return {
+      model: table.modelId,
+      table: where,
+      state,
+      schemaHash: structureHash(table),
+      message: (conflict ?? findings.find((f) => !f.corrected))?.message ?? '',
+    };
+  });
+}
+
+/**
+ * One level-based reconcile of one provision: validate → resolve connection → observe (schema and
+ * catalog) → plan → apply → register datasets → status. The CLI, the controller and the tests all call
+ * this. It never throws for expected failures: they come back as `outcome.error` (classified, with a
+ * stable reason) and as conditions in `outcome.status`.
+ *
+ * Guarantees: an invalid spec touches nothing; a plan that conflicts with another sink's table touches
+ * nothing; a reconcile that finds nothing missing runs no DDL and writes no catalog row
+ * (two SQL round trips: schema and catalog).
+ */
+export async function reconcile(
+  provision: CdmSinkProvision,
+  deps: ReconcileDeps,
+  options: ReconcileOptions = { mode: 'apply' },
+): Promise<ReconcileOutcome> {
+  const noScrub = secretScrubber(undefined);
+  const validation = validateProvision(provision);
+  if (!validation.ok) {
+    const reason = validation.errors.some((e) => e.reason === 'UnsupportedModel')
+      ? 'UnsupportedModel'
+      : 'InvalidSpec';
+    const error = new OperatorError(
+      reason,
+      validation.errors.map((e) => `${e.path}: ${e.message}`).join('; '),
+      false,
+    );
+    return outcomeFor(provision, failure(error, noScrub), deps, {
+      events: [{ type: 'Warning', reason, message: error.message }],
+      error,
+    });
+  }
+  const spec = validation.provision.spec;
+  if (spec.suspend) {
+    return outcomeFor(
+      provision,
+      {
+        reason: 'Suspended',
+        message: 'spec.suspend is true: no DDL runs until it is set to false',
+        stalled: false,
+        reconciling: false,
+      },
+      deps,
+      { events: [] },
+    );
+  }
+
+  const sinkId = `${validation.provision.metadata.namespace}/${validation.provision.metadata.name}`;
+  const registry = deps.registry ?? defaultRegistry;
+  const models = spec.models.map((id) => registry.get(id));
+  const desired = desiredSchema(models, {
+    schema: spec.endpoint.schema,
+    tablePrefix: spec.endpoint.tablePrefix,
+    sinkId,
+  });
+
+  let url: string;
+  try {
+    url = await deps.resolveDatabaseUrl(validation.provision);
+  } catch (cause) {
+    const error =
+      cause instanceof OperatorError
+        ? cause
+        : new OperatorError('SecretNotFound', String(cause), false, { cause });
+    return outcomeFor(
+      provision,
+      failure(error, noScrub, {
+        connected: { ok: false, reason: error.reason, message: noScrub(error.message) },
+      }),
+      deps,
+      {
+        events: [{ type: 'Warning', reason: error.reason, message: noScrub(error.message) }],
+        error,
+      },
+    );
+  }
+  const scrub = secretScrubber(url);
+  const pool = deps.pools.get(url);
+  const store = new CatalogStore(
+    deps.catalogUrl ? deps.pools.get(deps.catalogUrl) : pool,
+    deps.catalogSchema,
+  );
+  const register = spec.catalog.register;
+
+  const fail = (error: OperatorError, extra: Partial<Verdict> = {}, plan?: ReconcileOutcome['plan']) =>
+    outcomeFor(provision, failure(error, scrub, extra), deps, {
+      events: [{ type: 'Warning', reason: error.reason, message: scrub(error.message) }],
+      error,
+      ...(plan ? { plan } : {}),
+    });
+
+  let observed: Awaited<ReturnType<typeof observeSchema>>;
+  try {
+    observed = await observeSchema(pool, desired.schema);
+  } catch (cause) {
+    const error = classifyDbError(cause, `connect to the sink database and read schema ${desired.schema}`);
+    return fail(error, { connected: { ok: false, reason: error.reason, message: scrub(error.message) } });
+  }
+  const connected = {
+    ok: true,
+    reason: 'Connected',
+    message: `connected to ${sinkLocation(url).host}:${sinkLocation(url).port}/${sinkLocation(url).database}`,
+  };
+
+  let stored: Awaited<ReturnType<CatalogStore['readSink']>> = [];
+  if (register) {
+    try {
+      stored = await store.readSink(sinkId);
+    } catch (cause) {
+      const error = cause instanceof OperatorError ? cause : classifyDbError(cause, 'read the catalog');
+      return fail(error, {
+        connected,
+        catalog: { ok: false, reason: 'CatalogError', message: scrub(error.message) },
+      });
+    }
+  }
+  const previouslyProvisioned = new Set(
+    stored.filter((d) => d.status === 'active' && d.schema_name === desired.schema).map((d) => d.table_name),
+  );
+  const policy = { drift: spec.policy.drift, previouslyProvisioned };
+  const plan = planSchema(desired, observed, policy);
+  const location = sinkLocation(url);
+  const records = models.map((m, i) => datasetRecord(m, desired.tables[i]!, location, spec.catalog));
+  const wanted = new Set(records.map((r) => r.dataset_id));
+  const orphaned = stored
+    .filter((d) => d.status === 'active' && !wanted.has(d.dataset_id))
+    .map((d) => d.dataset_id);
+  const pendingCatalog = new Map<string, CatalogChange>(
+    register
+      ? [...catalogChanges(records, stored), ...orphaned.map((id) => [id, 'markDeleted'] as const)]
+      : [],
+  );
+
+  const conflicts = plan.findings.filter((f) => f.severity === 'conflict');
+  if (conflicts.length > 0) {
+    const error = new OperatorError(
+      'ConflictingOwner',
+      `${conflicts.map((c) => c.message).join('; ')}; choose another schema or tablePrefix, or delete the other provision`,
+      false,
+    );
+    const names = new Set(observed.tables.map((t) => t.name));
+    return fail(
+      error,
+      {
+        connected,
+        tables: tableStatuses(plan, names),
+        schema: { ok: false, reason: 'ConflictingOwner', message: error.message },
+      },
+      planReport(plan, pendingCatalog),
+    );
+  }
+
+  if (options.mode === 'plan') {
+    const pending = plan.steps.length + pendingCatalog.size;
+    const verdict: Verdict = {
+      reason: pending === 0 ? 'Provisioned' : 'Progressing',
+      message:
+        pending === 0
+          ? 'nothing to change'
+          : `${plan.steps.length} step(s) and ${pendingCatalog.size} catalog change(s) pending`,
+      stalled: false,
+      reconciling: pending > 0,
+      connected,
+    };
+    return outcomeFor(provision, verdict, deps, { events: [], plan: planReport(plan, pendingCatalog) });
+  }
+
+  const lockTimeoutMs = parseDuration(spec.policy.lockTimeout) ?? 5_000;
+  const applied = await applyPlan(pool, plan, {
+    lockTimeoutMs,
+    ...(deps.advisoryLockTimeoutMs !== undefined
+      ? { advisoryLockTimeoutMs: deps.advisoryLockTimeoutMs }
+      : {}),
+  });
+  const events: ReconcileEvent[] = [];
+  if (applied.statementsExecuted > 0) {
+    events.push({
+      type: 'Normal',
+      reason: 'Provisioned',
+      message: `applied ${applied.statementsExecuted} statement(s) in ${applied.results.filter((r) => r.status === 'Success').length} step(s) to schema ${desired.schema} (plan ${applied.plan.hash.slice(0, 19)})`,
+    });
+  }
+  for (const f of plan.findings.filter((f) => f.corrected)) {
+    events.push({ type: 'Warning', reason: 'Drifted', message: `${f.message}; re-created (drift: Correct)` });
+  }
+  const report = planReport(applied.plan, pendingCatalog);
+  if (applied.error) {
+    const failedTable = applied.results.find((r) => r.status === 'Error');
+    const names = new Set(observed.tables.map((t) => t.name));
+    const tables = tableStatuses(
+      plan,
+      names,
+      failedTable ? applied.plan.steps.find((s) => s.target === failedTable.target)?.table : undefined,
+    );
+    return outcomeFor(
+      provision,
+      failure(applied.error, scrub, {
+        connected,
+        tables,
+        schema: { ok: false, reason: applied.error.reason, message: scrub(applied.error.message) },
+        lastPlan: {
+          hash: applied.plan.hash,
+          statements: applied.statementsExecuted,
+          applied: applied.statementsExecuted > 0,
+        },
+      }),
+      deps,
+      {
+        events: [
+          ...events,
+          { type: 'Warning', reason: applied.error.reason, message: scrub(applied.error.message) },
+        ],
+        error: applied.error,
+        statements: applied.statementsExecuted,
+        plan: report,
+      },
+    );
+  }
+
+  // Only a run that changed something needs a second look; otherwise the first observation is current.
+  const finalObserved =
+    applied.statementsExecuted > 0
+      ? await observeSchema(pool, desired.schema).catch(() => observed)
+      : observed;
+  const finalPlan = applied.statementsExecuted > 0 ? planSchema(desired, finalObserved, policy) : plan;
+  const observedNames = new Set(finalObserved.tables.map((t) => t.name));
+  const tables = tableStatuses(finalPlan, observedNames);
+
+  let catalogError: OperatorError | undefined;
+  if (register) {
+    try {
+      await store.register(records, stored);
+      if (orphaned.length > 0) await store.markDeleted(sinkId, orphaned);
+    } catch (cause) {
+      catalogError =
+        cause instanceof OperatorError ? cause : classifyDbError(cause, 'register catalog datasets');
+    }
+  }
+  const datasets: DatasetStatus[] = register
+    ? records.map((r) => ({ model: r.model_id, datasetId: r.dataset_id, registered: !catalogError }))
+    : [];
+  const residual = finalPlan.findings.filter((f) => f.severity === 'drift' && !f.corrected);
+  const unapplied = finalPlan.steps.length;
+  for (const f of residual) events.push({ type: 'Warning', reason: 'Drifted', message: f.message });
+
+  const lastPlan = {
+    hash: applied.plan.hash,
+    statements: applied.statementsExecuted,
+    applied: applied.statementsExecuted > 0,
+  };
+  const catalogCondition = register
+    ? catalogError
+      ? { ok: false, reason: 'CatalogError', message: scrub(catalogError.message) }
+      : { ok: true, reason: 'Registered', message: `${records.length} dataset(s) registered` }
+    : undefined;
+  const common = {
+    connected,
+    tables,
+    datasets,
+    lastPlan,
+    ...(catalogCondition ? { catalog: catalogCondition } : {}),
+  };
+  let verdict: Verdict;
+  if (residual.length > 0 || unapplied > 0) {
+    const message = `${residual.length + unapplied} difference(s) between the models and the database are not corrected: ${[...residual.map((f) => f.message), ...finalPlan.steps.map((s) => `pending: ${s.description}`)].slice(0, 5).join('; ')}`;
+    verdict = {
+      reason: 'Drifted',
+      message,
+      stalled: true,
+      reconciling: false,
+      ...common,
+      schema: { ok: false, reason: 'Drifted', message },
+    };
+  } else if (catalogError) {
+    verdict = {
+      ...failure(catalogError, scrub),
+      ...common,
+      schema: { ok: true, reason: 'InSync', message: '' },
+    };
+    events.push({ type: 'Warning', reason: 'CatalogError', message: scrub(catalogError.message) });
+  } else {
+    const message = `${tables.length} table(s) in schema ${desired.schema} match their models`;
+    verdict = {
+      reason: 'Provisioned',
+      message,
+      stalled: false,
+      reconciling: false,
+      ...common,
+      schema: { ok: true, reason: 'InSync', message },
+    };
+  }
+  return outcomeFor(provision, verdict, deps, {
+    events,
+    statements: applied.statementsExecuted,
+    plan: report,
+    ...(catalogError ? { error: catalogError } : {}),
+  });
+}
