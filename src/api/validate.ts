@@ -17,7 +17,7 @@ export type ValidationResult =
   | { readonly ok: true; readonly provision: CdmSinkProvision }
   | { readonly ok: false; readonly errors: readonly SpecError[] };
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
 const validateSpec = ajv.compile(strictSchema(SPEC_SCHEMA) as object);
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 

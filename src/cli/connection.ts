@@ -1,5 +1,7 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import type { CdmSinkProvision } from '../api/types.js';
 import { OperatorError } from '../errors/index.js';
@@ -33,6 +35,29 @@ async function stablePort(home: string): Promise<number> {
   await mkdir(home, { recursive: true });
   await writeFile(file, `${port}\n`);
   return port;
+}
+
+/**
+ * Postgres refuses to run as root, so as root it runs as a `postgres` system user, which must be able
+ * to reach the data directory. Inside a folder closed to others (a 0700 home or temp dir) it cannot;
+ * then the data goes to a per-project folder in the system temp dir instead, and we say so.
+ */
+async function embeddedDataDir(home: string, log: (line: string) => void): Promise<string> {
+  const preferred = path.join(home, 'pg');
+  if (process.getuid?.() !== 0) return preferred;
+  for (let dir = path.dirname(home); ; dir = path.dirname(dir)) {
+    const mode = (await stat(dir)).mode;
+    if ((mode & 0o001) === 0) {
+      const fallback = path.join(
+        os.tmpdir(),
+        `cdm-sink-${createHash('sha256').update(home).digest('hex').slice(0, 12)}`,
+        'pg',
+      );
+      log(`${dir} is closed to the postgres system user; keeping the embedded data in ${fallback} instead`);
+      return fallback;
+    }
+    if (dir === path.dirname(dir)) return preferred;
+  }
 }
 
 function isFree(port: number): Promise<boolean> {
@@ -81,7 +106,7 @@ export function connections(options: ConnectionOptions): Connections {
       }
       embedded ??= (async () => {
         const home = path.join(options.cwd, '.cdm-sink');
-        const dataDir = path.join(home, 'pg');
+        const dataDir = await embeddedDataDir(home, options.log);
         options.log(
           `no database URL given: starting the embedded Postgres (data in ${path.relative(options.cwd, dataDir)})`,
         );

