@@ -69,17 +69,15 @@ export function nextStatus(provision: CdmSinkProvision, verdict: Verdict, now: D
     });
   const { conditions } = setConditions(previous.conditions ?? [], updates, now, generation);
 
-  const lastPlan = verdict.lastPlan
-    ? {
-        hash: verdict.lastPlan.hash,
-        statements: verdict.lastPlan.statements,
-        ...(verdict.lastPlan.applied
-          ? { appliedAt: now.toISOString().replace(/\.\d{3}Z$/, 'Z') }
-          : previous.lastPlan?.appliedAt
-            ? { appliedAt: previous.lastPlan.appliedAt }
-            : {}),
-      }
-    : previous.lastPlan;
+  // lastPlan describes the last plan that changed something; a no-op keeps it, so status stays still.
+  const lastPlan =
+    verdict.lastPlan && (verdict.lastPlan.applied || !previous.lastPlan)
+      ? {
+          hash: verdict.lastPlan.hash,
+          statements: verdict.lastPlan.statements,
+          ...(verdict.lastPlan.applied ? { appliedAt: now.toISOString().replace(/\.\d{3}Z$/, 'Z') } : {}),
+        }
+      : previous.lastPlan;
   return {
     observedGeneration: generation,
     sinkEndpointId: `${provision.metadata.namespace ?? 'default'}/${provision.metadata.name}`,
