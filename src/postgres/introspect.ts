@@ -8,6 +8,11 @@ import type { Queryable } from './queryable.js';
 
 /** Reads the whole state of `schema` in one round trip. Read-only; takes no lock on user tables. */
 export async function observeSchema(db: Queryable, schema: string): Promise<ObservedSchema> {
-  const { rows } = await db.query<RawObserveSchemaRow>(OBSERVE_SCHEMA_SQL, [schema]);
+  // Planning this catalog query costs more than running it; a named statement is planned once per connection.
+  const { rows } = await db.query<RawObserveSchemaRow>({
+    name: 'cdm_sink_observe_schema',
+    text: OBSERVE_SCHEMA_SQL,
+    values: [schema],
+  });
   return parseObserveSchema(schema, rows[0]!);
 }

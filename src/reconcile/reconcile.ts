@@ -180,9 +180,14 @@ export async function reconcile(
       ...(plan ? { plan } : {}),
     });
 
+  // The schema and the catalog are read concurrently: two round trips, one round trip of latency.
+  const observing = observeSchema(pool, desired.schema);
+  const reading = register ? store.readSink(sinkId) : Promise.resolve([]);
+  // Awaited below; this only keeps a catalog failure from surfacing as unhandled when observing fails first.
+  reading.catch(() => {});
   let observed: Awaited<ReturnType<typeof observeSchema>>;
   try {
-    observed = await observeSchema(pool, desired.schema);
+    observed = await observing;
   } catch (cause) {
     const error = classifyDbError(cause, `connect to the sink database and read schema ${desired.schema}`);
     return fail(error, { connected: { ok: false, reason: error.reason, message: scrub(error.message) } });
@@ -193,17 +198,15 @@ export async function reconcile(
     message: `connected to ${sinkLocation(url).host}:${sinkLocation(url).port}/${sinkLocation(url).database}`,
   };
 
-  let stored: Awaited<ReturnType<CatalogStore['readSink']>> = [];
-  if (register) {
-    try {
-      stored = await store.readSink(sinkId);
-    } catch (cause) {
-      const error = cause instanceof OperatorError ? cause : classifyDbError(cause, 'read the catalog');
-      return fail(error, {
-        connected,
-        catalog: { ok: false, reason: 'CatalogError', message: scrub(error.message) },
-      });
-    }
+  let stored: Awaited<ReturnType<CatalogStore['readSink']>>;
+  try {
+    stored = await reading;
+  } catch (cause) {
+    const error = cause instanceof OperatorError ? cause : classifyDbError(cause, 'read the catalog');
+    return fail(error, {
+      connected,
+      catalog: { ok: false, reason: 'CatalogError', message: scrub(error.message) },
+    });
   }
   const previouslyProvisioned = new Set(
     stored.filter((d) => d.status === 'active' && d.schema_name === desired.schema).map((d) => d.table_name),

@@ -3,10 +3,11 @@ import type { CdmSinkProvision } from '../../src/api/types.js';
 import { createPoolProvider, finalize, type ReconcileDeps, reconcile } from '../../src/reconcile/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
-function provision(
-  name: string,
-  spec: Partial<CdmSinkProvision['spec']> & { endpoint?: Partial<CdmSinkProvision['spec']['endpoint']> } = {},
-): CdmSinkProvision {
+type SpecOverrides = Omit<Partial<CdmSinkProvision['spec']>, 'endpoint'> & {
+  endpoint?: Partial<CdmSinkProvision['spec']['endpoint']>;
+};
+
+function provision(name: string, spec: SpecOverrides = {}): CdmSinkProvision {
   const { endpoint, ...rest } = spec;
   return {
     apiVersion: 'cdm.nucleus.io/v1alpha1',
