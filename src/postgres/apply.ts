@@ -18,6 +18,8 @@ export interface ApplyOptions {
   /** Retries after a lock timeout, with capped exponential backoff (default 3 attempts, 250 ms → 2 s). */
   readonly retry?: { readonly attempts: number; readonly baseDelayMs: number; readonly maxDelayMs: number };
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Called as each step finishes (transactional ones when their transaction ends), for progress output. */
+  readonly onStep?: (result: StepResult) => void;
 }
 
 export type StepStatus = 'Success' | 'Error' | 'RolledBack' | 'NotExecuted';
@@ -65,15 +67,18 @@ async function runSteps(client: pg.PoolClient, plan: Plan, options: ApplyOptions
   const attempt: Attempt = { results: [], statements: 0 };
   const transactional = plan.steps.filter((s) => s.statements.every((st) => st.transactional));
   const concurrent = plan.steps.filter((s) => !s.statements.every((st) => st.transactional));
-  const record = (step: PlanStep, status: StepStatus, durationMs: number, error?: string) =>
-    attempt.results.push({
+  const record = (step: PlanStep, status: StepStatus, durationMs: number, error?: string) => {
+    const result = {
       kind: step.kind,
       target: step.target,
       description: step.description,
       status,
       durationMs,
       ...(error ? { error } : {}),
-    });
+    };
+    attempt.results.push(result);
+    options.onStep?.(result);
+  };
 
   if (transactional.length > 0) {
     // One transaction for everything that can share one: a failure leaves nothing half-applied.

@@ -265,6 +265,7 @@ export async function reconcile(
     ...(deps.advisoryLockTimeoutMs !== undefined
       ? { advisoryLockTimeoutMs: deps.advisoryLockTimeoutMs }
       : {}),
+    ...(deps.onStep ? { onStep: deps.onStep } : {}),
   });
   const events: ReconcileEvent[] = [];
   if (applied.statementsExecuted > 0) {

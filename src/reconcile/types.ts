@@ -19,6 +19,12 @@ export interface ReconcileDeps {
   readonly registry?: ModelRegistry;
   /** How long to wait for the per-sink advisory lock before giving up with LockTimeout (default 30 s). */
   readonly advisoryLockTimeoutMs?: number;
+  /** Progress of long applies: each step's outcome as it finishes. */
+  readonly onStep?: (step: {
+    readonly description: string;
+    readonly status: string;
+    readonly durationMs: number;
+  }) => void;
   /** How often a Ready provision is looked at again to find drift (default 10 min). */
   readonly resyncAfterMs?: number;
 }

@@ -41,6 +41,14 @@ export async function reconcileAll(
           resolveDatabaseUrl: (p) => conn.resolveDatabaseUrl(p),
           pools,
           now: () => new Date(),
+          ...(options.mode === 'apply'
+            ? {
+                onStep: (s: { description: string; status: string; durationMs: number }) =>
+                  options.io.err(
+                    `  ${s.status === 'Success' ? 'done' : s.status.toLowerCase()}  ${s.description} (${Math.round(s.durationMs)} ms)`,
+                  ),
+              }
+            : {}),
           ...(catalogUrl ? { catalogUrl } : {}),
         },
         { mode: options.mode },
