@@ -1,6 +1,7 @@
 /**
  * Differences the planner reports but never fixes by itself: changing them could rewrite or lose data,
- * or belongs to someone else. `drift` findings make the provision `Drifted`; `info` ones are tolerated.
+ * or belongs to someone else. `drift` findings make the provision `Drifted`, `blocked` ones
+ * `DestructiveChangeBlocked`; `info` ones are tolerated.
  */
 export type FindingKind =
   | 'missingTable'
@@ -18,7 +19,8 @@ export type FindingKind =
 
 export interface Finding {
   readonly kind: FindingKind;
-  readonly severity: 'drift' | 'info' | 'conflict';
+  /** `blocked`: a model version wants a change that is never applied automatically. */
+  readonly severity: 'drift' | 'blocked' | 'info' | 'conflict';
   /** `schema.table` */
   readonly table: string;
   readonly column?: string;

@@ -88,6 +88,9 @@ function planExistingTable(table: TableSpec, observed: ObservedTable, policy: Pl
   // are an upgrade and always applied.
   const upgrading = !owner || owner.modelVersion !== table.modelVersion;
   const reportOnly = policy.drift === 'Report' && !upgrading;
+  // A difference a newer model version asks for, on a table we own, is a change we refuse to make
+  // (it could rewrite or lose data), not drift someone caused by hand.
+  const changeSeverity = owner && upgrading ? 'blocked' : 'drift';
 
   const observedColumns = new Map(observed.columns.map((c) => [c.name, c]));
   const addedColumns = new Set<string>();
@@ -117,7 +120,7 @@ function planExistingTable(table: TableSpec, observed: ObservedTable, policy: Pl
       if (statement.hazards.includes('NULLABLE_WHERE_MODEL_REQUIRES_VALUE')) {
         finding({
           kind: 'nullabilityMismatch',
-          severity: 'drift',
+          severity: changeSeverity,
           column: column.name,
           expected: 'NOT NULL',
           actual: 'NULL',
@@ -129,7 +132,7 @@ function planExistingTable(table: TableSpec, observed: ObservedTable, policy: Pl
     if (actual.type !== normalizeType(column.formattedType)) {
       finding({
         kind: 'typeMismatch',
-        severity: 'drift',
+        severity: changeSeverity,
         column: column.name,
         expected: column.formattedType,
         actual: actual.type,
@@ -139,7 +142,7 @@ function planExistingTable(table: TableSpec, observed: ObservedTable, policy: Pl
     if (actual.nullable !== column.nullable) {
       finding({
         kind: 'nullabilityMismatch',
-        severity: 'drift',
+        severity: changeSeverity,
         column: column.name,
         expected: column.nullable ? 'NULL' : 'NOT NULL',
         actual: actual.nullable ? 'NULL' : 'NOT NULL',
@@ -149,7 +152,7 @@ function planExistingTable(table: TableSpec, observed: ObservedTable, policy: Pl
     if ((actual.defaultSql ?? null) !== (column.defaultSql ?? null)) {
       finding({
         kind: 'defaultMismatch',
-        severity: 'drift',
+        severity: changeSeverity,
         column: column.name,
         expected: column.defaultSql ?? '(none)',
         actual: actual.defaultSql ?? '(none)',
@@ -191,7 +194,7 @@ function planExistingTable(table: TableSpec, observed: ObservedTable, policy: Pl
   if (!observed.primaryKey || !sameList(observed.primaryKey.columns, table.primaryKey.columns)) {
     finding({
       kind: 'primaryKeyMismatch',
-      severity: 'drift',
+      severity: changeSeverity,
       expected: table.primaryKey.columns.join(', '),
       actual: observed.primaryKey?.columns.join(', ') ?? '(none)',
       message: `primary key of ${where} is (${observed.primaryKey?.columns.join(', ') ?? 'none'}), the model wants (${table.primaryKey.columns.join(', ')})`,
@@ -259,7 +262,10 @@ function planExistingTable(table: TableSpec, observed: ObservedTable, policy: Pl
     }
   }
 
-  if (observed.comment !== table.comment) {
+  // The comment records the model version; it moves only once that version is fully in place, so a
+  // blocked change stays visible as blocked on every later reconcile.
+  const blocked = result.findings.some((f) => f.severity === 'blocked');
+  if (observed.comment !== table.comment && !blocked) {
     result.transactional.push({
       kind: 'comment',
       target: where,

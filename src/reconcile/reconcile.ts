@@ -334,9 +334,19 @@ export async function reconcile(
   const datasets: DatasetStatus[] = register
     ? records.map((r) => ({ model: r.model_id, datasetId: r.dataset_id, registered: !catalogError }))
     : [];
-  const residual = finalPlan.findings.filter((f) => f.severity === 'drift' && !f.corrected);
+  const residual = finalPlan.findings.filter(
+    (f) => (f.severity === 'drift' || f.severity === 'blocked') && !f.corrected,
+  );
+  const blocked = residual.some((f) => f.severity === 'blocked');
   const unapplied = finalPlan.steps.length;
-  for (const f of residual) events.push({ type: 'Warning', reason: 'Drifted', message: f.message });
+  const driftReason = blocked ? 'DestructiveChangeBlocked' : 'Drifted';
+  for (const f of residual) {
+    events.push({
+      type: 'Warning',
+      reason: f.severity === 'blocked' ? 'DestructiveChangeBlocked' : 'Drifted',
+      message: f.message,
+    });
+  }
 
   const lastPlan = {
     hash: applied.plan.hash,
@@ -359,12 +369,12 @@ export async function reconcile(
   if (residual.length > 0 || unapplied > 0) {
     const message = `${residual.length + unapplied} difference(s) between the models and the database are not corrected: ${[...residual.map((f) => f.message), ...finalPlan.steps.map((s) => `pending: ${s.description}`)].slice(0, 5).join('; ')}`;
     verdict = {
-      reason: 'Drifted',
+      reason: driftReason,
       message,
       stalled: true,
       reconciling: false,
       ...common,
-      schema: { ok: false, reason: 'Drifted', message },
+      schema: { ok: false, reason: driftReason, message },
     };
   } else if (catalogError) {
     verdict = {

@@ -155,6 +155,33 @@ describe('reconcile core (real Postgres)', () => {
     expect(JSON.stringify(result)).not.toContain('p4ssw0rd-x');
   });
 
+  it('refuses a column type change a new model version asks for: DestructiveChangeBlocked, nothing altered', async () => {
+    const { WORK_PROJECT } = await import('../../src/models/work-project.js');
+    const { createModelRegistry, CDM_WORK_MODELS } = await import('../../src/models/index.js');
+    await reconcile(provision('b'), deps);
+    const v2 = {
+      ...WORK_PROJECT,
+      version: '2.0.0',
+      fields: WORK_PROJECT.fields.map((f) =>
+        f.name === 'is_private' ? { ...f, type: 'string' as const } : f,
+      ),
+    };
+    const registry = createModelRegistry(CDM_WORK_MODELS.map((m) => (m.id === v2.id ? v2 : m)));
+    const outcome = await reconcile(provision('b'), { ...deps, registry });
+    expect(condition(outcome.status, 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'DestructiveChangeBlocked',
+    });
+    expect(condition(outcome.status, 'Stalled')).toMatchObject({
+      status: 'True',
+      reason: 'DestructiveChangeBlocked',
+    });
+    const type = await db.pool.query(
+      "SELECT data_type FROM information_schema.columns WHERE table_name = 'cdm_work_project' AND column_name = 'is_private'",
+    );
+    expect(type.rows[0].data_type).toBe('boolean');
+  });
+
   it('runs no DDL and reports Suspended while suspended', async () => {
     const outcome = await reconcile(provision('s', { suspend: true }), deps);
     expect(condition(outcome.status, 'Ready')).toMatchObject({ status: 'False', reason: 'Suspended' });
