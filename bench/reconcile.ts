@@ -22,42 +22,29 @@ const PROVISION: CdmSinkProvision = {
   },
 };
 
+/** Wraps `target` so each `query` call bumps `counter.count`; `connect` hands out wrapped clients too. */
+function counted<T extends object>(target: T, counter: { count: number }): T {
+  return new Proxy(target, {
+    get(obj, prop, receiver) {
+      const value = Reflect.get(obj, prop, receiver);
+      if (typeof value !== 'function') return value;
+      if (prop === 'query') {
+        return (...args: unknown[]) => {
+          counter.count += 1;
+          return value.apply(obj, args);
+        };
+      }
+      if (prop === 'connect') return async () => counted(await value.apply(obj), counter);
+      return value.bind(obj);
+    },
+  });
+}
+
 /** Counts every statement sent through the pools it hands out: the round trips of a reconcile. */
 function countingPools(inner: PoolProvider): PoolProvider & { count: number } {
   const counter = {
     count: 0,
-    get(url: string): pg.Pool {
-      const pool = inner.get(url);
-      return new Proxy(pool, {
-        get(target, prop, receiver) {
-          if (prop === 'query') {
-            return (...args: unknown[]) => {
-              counter.count += 1;
-              return (target.query as (...a: unknown[]) => unknown).apply(target, args);
-            };
-          }
-          if (prop === 'connect') {
-            return async () => {
-              const client = await target.connect();
-              return new Proxy(client, {
-                get(c, p, r) {
-                  if (p === 'query') {
-                    return (...a: unknown[]) => {
-                      counter.count += 1;
-                      return (c.query as (...x: unknown[]) => unknown).apply(c, a);
-                    };
-                  }
-                  const value = Reflect.get(c, p, r);
-                  return typeof value === 'function' ? value.bind(c) : value;
-                },
-              });
-            };
-          }
-          const value = Reflect.get(target, prop, receiver);
-          return typeof value === 'function' ? value.bind(target) : value;
-        },
-      });
-    },
+    get: (url: string): pg.Pool => counted(inner.get(url), counter),
     end: () => inner.end(),
   };
   return counter;
