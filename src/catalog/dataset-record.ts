@@ -50,6 +50,15 @@ export function datasetId(modelId: string, sinkEndpointId: string): string {
 
 /** The table's structure as the catalog hashes it; also the `schemaHash` in the provision's status. */
 export function structureHash(table: TableSpec): string {
+  let hash = structureHashes.get(table);
+  if (!hash) structureHashes.set(table, (hash = computeStructureHash(table)));
+  return hash;
+}
+
+// Table specs are frozen and shared (see desiredTable), so their hash is computed once.
+const structureHashes = new WeakMap<TableSpec, string>();
+
+function computeStructureHash(table: TableSpec): string {
   return hashOf({
     fields: table.columns.map((c, i) => ({
       name: c.name,

@@ -119,6 +119,18 @@ export function parseTableOwner(comment: string | null | undefined): TableOwner 
 
 /** The desired physical table for one model in one sink (DESIGN.md §3). Pure. */
 export function desiredTable(model: ModelSpec, layout: SinkLayout): TableSpec {
+  // Specs are frozen values of (model, layout), and every reconcile asks for the same ones again.
+  const key = `${layout.schema}\u0000${layout.tablePrefix}\u0000${layout.sinkId}`;
+  let byLayout = specCache.get(model);
+  if (!byLayout) specCache.set(model, (byLayout = new Map()));
+  let spec = byLayout.get(key);
+  if (!spec) byLayout.set(key, (spec = buildTable(model, layout)));
+  return spec;
+}
+
+const specCache = new WeakMap<ModelSpec, Map<string, TableSpec>>();
+
+function buildTable(model: ModelSpec, layout: SinkLayout): TableSpec {
   const name = tableName(model.id, layout.tablePrefix);
   return Object.freeze({
     kind: 'table',
