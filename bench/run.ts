@@ -9,7 +9,9 @@ import { printReconcileBench, runReconcileBench } from './reconcile.js';
  */
 const only = process.argv.slice(2);
 const wanted = (name: string) => only.length === 0 || only.includes(name);
-const results: Record<string, unknown> = { machine: { node: process.version, cpus: (await import('node:os')).cpus().length } };
+const results: Record<string, unknown> = {
+  machine: { node: process.version, cpus: (await import('node:os')).cpus().length },
+};
 
 if (wanted('reconcile')) {
   const reconcile = await runReconcileBench();
@@ -17,12 +19,16 @@ if (wanted('reconcile')) {
   results.reconcile = reconcile;
 }
 if (wanted('writer')) {
-  const { runWriterBench } = await import('./writer.js');
-  results.writer = await runWriterBench({});
+  const { formatWriterBench, runWriterBench } = await import('./writer.js');
+  const writer = await runWriterBench({});
+  process.stderr.write(`\n${formatWriterBench(writer)}\n`);
+  results.writer = writer;
 }
 if (wanted('controller')) {
-  const { runControllerBench } = await import('./controller.js');
-  results.controller = await runControllerBench({});
+  const { printControllerBench, runControllerBench } = await import('./controller.js');
+  const controller = await runControllerBench({});
+  printControllerBench(controller);
+  results.controller = controller;
 }
 
 const json = JSON.stringify(results, null, 2);

@@ -4,6 +4,9 @@ import { CRD_FILE } from '../src/api/crd.js';
 import { crdYaml } from '../src/api/crd-yaml.js';
 
 const root = path.resolve(import.meta.dirname, '..');
-await mkdir(path.join(root, path.dirname(CRD_FILE)), { recursive: true });
-await writeFile(path.join(root, CRD_FILE), crdYaml());
-console.log(`wrote ${CRD_FILE}`);
+// kustomize refuses files outside its base, so manifests/ carries its own copy, kept identical here.
+for (const file of [CRD_FILE, `manifests/crd/${path.basename(CRD_FILE)}`]) {
+  await mkdir(path.join(root, path.dirname(file)), { recursive: true });
+  await writeFile(path.join(root, file), crdYaml());
+  console.log(`wrote ${file}`);
+}

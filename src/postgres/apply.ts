@@ -181,7 +181,11 @@ export async function applyPlan(pool: pg.Pool, plan: Plan, options: ApplyOptions
     }
     try {
       for (attempts = 1; ; attempts += 1) {
-        const observed = await observeSchema(client, schema);
+        const observed = await observeSchema(
+          client,
+          schema,
+          current.desired.tables.map((t) => t.name),
+        );
         if (hashOf(observed) !== current.observedHash)
           current = planSchema(current.desired, observed, current.policy);
         if (current.steps.length === 0) break;

@@ -181,7 +181,8 @@ export async function reconcile(
     });
 
   // The schema and the catalog are read concurrently: two round trips, one round trip of latency.
-  const observing = observeSchema(pool, desired.schema);
+  const tableNames = desired.tables.map((t) => t.name);
+  const observing = observeSchema(pool, desired.schema, tableNames);
   const reading = register ? store.readSink(sinkId) : Promise.resolve([]);
   // Awaited below; this only keeps a catalog failure from surfacing as unhandled when observing fails first.
   reading.catch(() => {});
@@ -315,7 +316,7 @@ export async function reconcile(
   // Only a run that changed something needs a second look; otherwise the first observation is current.
   const finalObserved =
     applied.statementsExecuted > 0
-      ? await observeSchema(pool, desired.schema).catch(() => observed)
+      ? await observeSchema(pool, desired.schema, tableNames).catch(() => observed)
       : observed;
   const finalPlan = applied.statementsExecuted > 0 ? planSchema(desired, finalObserved, policy) : plan;
   const observedNames = new Set(finalObserved.tables.map((t) => t.name));

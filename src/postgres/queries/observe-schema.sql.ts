@@ -2,18 +2,19 @@ import type { ObservedSchema } from '../observed.js';
 import { normalizeType } from '../type-names.js';
 
 /**
- * The whole state of one schema in one round trip, as a single JSON document. Scoped by schema name so
- * the cost does not grow with the rest of the database; every catalog table is `pg_catalog`-qualified so a
+ * The state of one schema (or of some of its tables) in one round trip, as a single JSON document.
+ * Scoped by schema and table names so the cost does not grow with the rest of the database; every catalog table is `pg_catalog`-qualified so a
  * user's search_path cannot shadow it.
  */
 export const OBSERVE_SCHEMA_SQL = `
 WITH
-  -- ordinary and partitioned tables of the schema
+  -- ordinary and partitioned tables of the schema; only the named ones when $2 is given, so the cost
+  -- follows one provision's tables, not every table of a schema many provisions share
   rel AS (
     SELECT c.oid, c.relname::text AS name, pg_catalog.obj_description(c.oid, 'pg_class') AS comment
     FROM pg_catalog.pg_class c
     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-    WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')
+    WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND ($2::text[] IS NULL OR c.relname = ANY ($2::text[]))
   ),
   -- live (not dropped) user columns, with their default expression if any
   col AS (

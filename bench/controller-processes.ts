@@ -1,0 +1,122 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { openSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../src/postgres/embedded-server.js';
+
+/** The processes the controller benchmark runs apart from itself, so each one's cost is its own. */
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** The fake API server child (bench/fake-apiserver-process.ts) and its request counts. */
+export class FakeApiProcess {
+  private readonly waiting: Array<(line: string) => void> = [];
+
+  private constructor(
+    readonly url: string,
+    private readonly child: ChildProcess,
+    lines: ReturnType<typeof createInterface>,
+  ) {
+    lines.on('line', (line) => this.waiting.shift()?.(line));
+  }
+
+  static async start(): Promise<FakeApiProcess> {
+    const script = fileURLToPath(new URL('./fake-apiserver-process.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', script], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    const lines = createInterface({ input: child.stdout! });
+    const [first] = (await once(lines, 'line')) as [string];
+    return new FakeApiProcess((JSON.parse(first) as { url: string }).url, child, lines);
+  }
+
+  requests(): Promise<Record<string, number>> {
+    return new Promise((resolve) => {
+      this.waiting.push((line) => resolve(JSON.parse(line) as Record<string, number>));
+      this.child.stdin!.write('requests\n');
+    });
+  }
+
+  async close(): Promise<void> {
+    this.child.stdin!.end();
+    if (this.child.exitCode === null) await once(this.child, 'exit');
+  }
+}
+
+/** `cdm-sink controller`, as the container runs it (bin/cdm-sink.js through tsx). */
+export class ControllerProcess {
+  private constructor(
+    readonly child: ChildProcess,
+    readonly metricsPort: number,
+    readonly healthPort: number,
+  ) {}
+
+  static async start(options: {
+    kubeconfig: string;
+    identity: string;
+    concurrency: number;
+    leaseNamespace: string;
+    logDir: string;
+    /** `NODE_OPTIONS` for the controller, as the Deployment sets it. */
+    nodeOptions: string;
+  }): Promise<ControllerProcess> {
+    const { kubeconfig, identity, concurrency, leaseNamespace, logDir, nodeOptions } = options;
+    const [metricsPort, healthPort] = [await freePort(), await freePort()];
+    const log = openSync(path.join(logDir, `${identity}.log`), 'a');
+    const args = [
+      path.join(ROOT, 'bin/cdm-sink.js'),
+      'controller',
+      `--kubeconfig=${kubeconfig}`,
+      `--concurrency=${concurrency}`,
+      `--metrics-port=${metricsPort}`,
+      `--health-port=${healthPort}`,
+      '--leader-elect=true',
+      `--lease-namespace=${leaseNamespace}`,
+      `--identity=${identity}`,
+      '--log-level=warn',
+    ];
+    const child = spawn(process.execPath, args, {
+      cwd: ROOT,
+      stdio: ['ignore', log, log],
+      env: { ...process.env, NODE_OPTIONS: nodeOptions },
+    });
+    return new ControllerProcess(child, metricsPort, healthPort);
+  }
+
+  async ready(): Promise<boolean> {
+    try {
+      return (await fetch(`http://127.0.0.1:${this.healthPort}/readyz`)).status === 200;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The sum over all series of a metric from `/metrics`. */
+  async metric(name: string): Promise<number> {
+    const text = await (await fetch(`http://127.0.0.1:${this.metricsPort}/metrics`)).text();
+    const pattern = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm');
+    return [...text.matchAll(pattern)].reduce((sum, m) => sum + Number(m[1]), 0);
+  }
+
+  /** Peak resident set size so far (Linux VmHWM), in MB. */
+  async peakRssMb(): Promise<number> {
+    const status = await readFile(`/proc/${this.child.pid}/status`, 'utf8');
+    return Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024);
+  }
+
+  async rssMb(): Promise<number> {
+    const status = await readFile(`/proc/${this.child.pid}/status`, 'utf8');
+    return Math.round(Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024);
+  }
+
+  /** SIGTERM, then the exit code once it has shut down. */
+  async stop(): Promise<number | null> {
+    if (this.child.exitCode !== null) return this.child.exitCode;
+    this.child.kill('SIGTERM');
+    const [code] = (await once(this.child, 'exit')) as [number | null];
+    return code;
+  }
+}

@@ -1,0 +1,180 @@
+import PQueue from 'p-queue';
+import type { Logger } from 'pino';
+import type { CdmSinkProvision } from '../api/types.js';
+import { type Clock, sleep } from './clock.js';
+import { BACKOFF, type Requeue } from './error-policy.js';
+import { objectKey, type StoreListener } from './informer-supervisor.js';
+import { jsonEqual } from './json-merge-patch.js';
+import { handleKey, type KeyHandlerDeps } from './key-handler.js';
+import { type ControllerMetrics, ReconcileResult } from './metrics.js';
+import type { RateLimiter } from './rate-limiter.js';
+import { WorkQueue } from './work-queue.js';
+
+export interface ControllerLoopOptions {
+  readonly handler: KeyHandlerDeps;
+  readonly clock: Clock;
+  readonly limiter: RateLimiter<string>;
+  readonly metrics: ControllerMetrics;
+  readonly logger: Logger;
+  /** Keys reconciled at once (controller-runtime `MaxConcurrentReconciles`). */
+  readonly concurrency: number;
+}
+
+/** A change that only touched status (our own writes, mostly) needs no reconcile. */
+export function onlyStatusChanged(old: CdmSinkProvision, next: CdmSinkProvision): boolean {
+  const a = old.metadata;
+  const b = next.metadata;
+  return (
+    a.generation === b.generation &&
+    a.deletionTimestamp === b.deletionTimestamp &&
+    jsonEqual(a.finalizers ?? [], b.finalizers ?? []) &&
+    jsonEqual(a.labels ?? {}, b.labels ?? {}) &&
+    jsonEqual(a.annotations ?? {}, b.annotations ?? {})
+  );
+}
+
+/**
+ * The work loop: informer notifications become keys in a stingy queue; while this replica leads,
+ * up to `concurrency` keys are handled at once (p-queue), each by `handleKey`, and the result decides
+ * the key's next turn. Only this class touches the queue (STYLE.md rule 7).
+ */
+export class ControllerLoop {
+  readonly queue: WorkQueue<string>;
+  private readonly pool: PQueue;
+  private take: AbortController | undefined;
+  private leadership: AbortController | undefined;
+  private loop: Promise<void> | undefined;
+  private handledCount = 0;
+
+  constructor(private readonly options: ControllerLoopOptions) {
+    this.queue = new WorkQueue(options.clock, options.limiter, options.metrics.queue);
+    this.pool = new PQueue({ concurrency: options.concurrency });
+  }
+
+  /**
+   * Feeds the queue from an informer. Status-only updates and the echoes of our own writes are
+   * dropped: they carry nothing a reconcile has not seen, and reacting to them would loop.
+   */
+  readonly listener: StoreListener<CdmSinkProvision> = {
+    added: (obj) => this.queue.add(objectKey(obj)),
+    updated: (old, obj) => {
+      const key = objectKey(obj);
+      const own = this.options.handler.ownWrites.observe(key, obj) === 'own';
+      if (own || onlyStatusChanged(old, obj)) return;
+      this.queue.add(key);
+    },
+    deleted: (obj) => this.queue.add(objectKey(obj)),
+    resync: (key) => this.queue.add(key),
+  };
+
+  /** How many keys this loop has finished handling; tests use it to prove only the leader works. */
+  handled(): number {
+    return this.handledCount;
+  }
+
+  /** Begins taking keys (on becoming leader, or at start without leader election). */
+  startWorkers(): void {
+    if (this.take) return;
+    this.take = new AbortController();
+    this.leadership = new AbortController();
+    this.loop = this.run(this.take.signal, this.leadership.signal);
+  }
+
+  /**
+   * Stops taking keys and waits up to `timeoutMs` for keys in flight. With `interrupt` (leadership
+   * lost) the ones in flight also skip their remaining writes.
+   */
+  async stopWorkers(options: { timeoutMs: number; interrupt: boolean }): Promise<void> {
+    const take = this.take;
+    if (!take) return;
+    this.take = undefined;
+    take.abort();
+    if (options.interrupt) this.leadership?.abort();
+    await this.loop;
+    const drained = await Promise.race([
+      this.pool.onIdle().then(() => true),
+      sleep(this.options.clock, options.timeoutMs).then(() => false),
+    ]);
+    if (!drained)
+      this.options.logger.warn({ inFlight: this.pool.pending }, 'gave up waiting for reconciles in flight');
+  }
+
+  shutDown(): void {
+    this.queue.shutDown();
+  }
+
+  private async run(take: AbortSignal, leadership: AbortSignal): Promise<void> {
+    const aborted = new Promise<void>((resolve) =>
+      take.addEventListener('abort', () => resolve(), { once: true }),
+    );
+    while (!take.aborted) {
+      if (this.pool.pending >= this.options.concurrency) {
+        await Promise.race([
+          new Promise<void>((resolve) => this.pool.once('next', () => resolve())),
+          aborted,
+        ]);
+        continue;
+      }
+      const key = await this.queue.get(take);
+      if (key === undefined) break;
+      this.pool
+        .add(() => this.process(key, leadership))
+        .catch((error: unknown) => {
+          this.options.logger.error({ provision: key, err: error }, 'work loop failed on a key');
+        });
+    }
+  }
+
+  private async process(key: string, leadership: AbortSignal): Promise<void> {
+    const { clock, logger, metrics } = this.options;
+    const started = clock.now();
+    let requeue: Requeue;
+    let error: unknown;
+    let interrupted = false;
+    try {
+      const result = await handleKey(key, this.options.handler, leadership);
+      ({ requeue, error } = result);
+      interrupted = result.interrupted === true;
+    } catch (thrown) {
+      logger.warn({ provision: key, err: thrown }, 'reconcile failed unexpectedly');
+      requeue = BACKOFF;
+      error = thrown;
+    }
+    if (interrupted) {
+      // Not ours to finish any more; keep the key for whoever leads next (maybe us again).
+      this.queue.done(key);
+      this.queue.add(key);
+      this.handledCount++;
+      return;
+    }
+    let result: ReconcileResult = ReconcileResult.error;
+    try {
+      result = this.schedule(key, requeue, error !== undefined);
+    } finally {
+      this.queue.done(key);
+      this.handledCount++;
+    }
+    if (error !== undefined) metrics.reconcileError();
+    metrics.reconciled(result, (clock.now() - started) / 1000);
+  }
+
+  /** controller-runtime `reconcileHandler`: one switch from the decision to the queue. */
+  private schedule(key: string, requeue: Requeue, failed: boolean): ReconcileResult {
+    switch (requeue.kind) {
+      case 'backoff':
+        this.queue.addRateLimited(key);
+        return ReconcileResult.error;
+      case 'requeue':
+        this.queue.forget(key);
+        if (requeue.afterMs <= 0) {
+          this.queue.add(key);
+          return failed ? ReconcileResult.error : ReconcileResult.requeue;
+        }
+        this.queue.addAfter(key, requeue.afterMs);
+        return failed ? ReconcileResult.error : ReconcileResult.requeueAfter;
+      case 'awaitChange':
+        this.queue.forget(key);
+        return failed ? ReconcileResult.error : ReconcileResult.success;
+    }
+  }
+}

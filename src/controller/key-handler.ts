@@ -1,0 +1,177 @@
+import type { Logger } from 'pino';
+import type { CdmSinkProvision, CdmSinkProvisionStatus } from '../api/types.js';
+import { REASONS, type Reason } from '../errors/index.js';
+import { Action } from '../reconcile/action.js';
+import type {
+  FinalizeOutcome,
+  ReconcileDeps,
+  ReconcileEvent,
+  ReconcileOptions,
+  ReconcileOutcome,
+} from '../reconcile/types.js';
+import { errorPolicy, type Requeue } from './error-policy.js';
+import type { EventRecorder } from './event-recorder.js';
+import { addFinalizer, finalizerState, removeFinalizer } from './finalizer.js';
+import type { ProvisionClient } from './kube-ports.js';
+import type { ControllerMetrics } from './metrics.js';
+import type { OwnWrites } from './own-writes.js';
+import { writeStatus } from './status-writer.js';
+
+export type ReconcileFn = (
+  provision: CdmSinkProvision,
+  deps: ReconcileDeps,
+  options: ReconcileOptions,
+) => Promise<ReconcileOutcome>;
+export type FinalizeFn = (provision: CdmSinkProvision, deps: ReconcileDeps) => Promise<FinalizeOutcome>;
+
+export interface KeyHandlerDeps {
+  readonly cache: { get(key: string): CdmSinkProvision | undefined };
+  readonly provisions: ProvisionClient;
+  readonly events: Pick<EventRecorder, 'record'>;
+  readonly ownWrites: OwnWrites;
+  readonly reconcile: ReconcileFn;
+  readonly finalize: FinalizeFn;
+  readonly reconcileDeps: ReconcileDeps;
+  readonly metrics: ControllerMetrics;
+  readonly logger: Logger;
+}
+
+export interface KeyResult {
+  readonly requeue: Requeue;
+  readonly error?: unknown;
+  /** True when the handler stopped early because `signal` aborted (leadership lost). */
+  readonly interrupted?: boolean;
+}
+
+const DONE: KeyResult = Object.freeze({ requeue: Action.awaitChange() });
+const INTERRUPTED: KeyResult = Object.freeze({ requeue: Action.awaitChange(), interrupted: true });
+
+function splitKey(key: string): { namespace: string; name: string } {
+  const slash = key.indexOf('/');
+  return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+}
+
+/**
+ * Handles one key, level-based (STYLE.md rule 8): reads the object from the cache, never an event,
+ * and switches on `{hasFinalizer, isDeleting}` over all four cases.
+ *
+ * `signal` aborts when this replica stops leading; every write checks it first, so a replica that lost
+ * the lease stops touching the cluster at the next step (the DDL itself is guarded by the advisory lock).
+ */
+export async function handleKey(key: string, deps: KeyHandlerDeps, signal: AbortSignal): Promise<KeyResult> {
+  const cached = deps.cache.get(key);
+  if (!cached) {
+    const { namespace, name } = splitKey(key);
+    deps.metrics.provisionRemoved(namespace, name);
+    deps.ownWrites.forget(key);
+    return DONE;
+  }
+  let provision = deps.ownWrites.resolve(key, cached);
+  const state = finalizerState(provision);
+
+  if (!state.isDeleting && !state.hasFinalizer) {
+    // The finalizer goes on before the first DDL, so a delete can never skip cleanup.
+    if (signal.aborted) return INTERRUPTED;
+    const updated = await addFinalizer(deps.provisions, provision);
+    if (!updated) return DONE;
+    deps.ownWrites.record(key, provision, updated);
+    provision = updated;
+    if (!finalizerState(provision).hasFinalizer) return DONE;
+    return reconcileProvision(key, provision, deps, signal);
+  }
+  if (!state.isDeleting && state.hasFinalizer) return reconcileProvision(key, provision, deps, signal);
+  if (state.isDeleting && state.hasFinalizer) return finalizeProvision(key, provision, deps, signal);
+  // Deleting without our finalizer: the cleanup is done (or was never ours); the object is about to go.
+  return DONE;
+}
+
+async function reconcileProvision(
+  key: string,
+  provision: CdmSinkProvision,
+  deps: KeyHandlerDeps,
+  signal: AbortSignal,
+): Promise<KeyResult> {
+  const outcome = await deps.reconcile(provision, deps.reconcileDeps, { mode: 'apply' });
+  if (signal.aborted) return INTERRUPTED;
+  await updateStatus(key, provision, outcome.status, deps);
+  await emit(provision, outcome.events, outcome.error, deps);
+  const { namespace = '', name } = provision.metadata;
+  deps.metrics.provisionReady(namespace, name, outcome.ready);
+  deps.metrics.statementsApplied(outcome.statementsApplied);
+  countReason(deps.metrics, outcome.status, outcome.error);
+  logOutcome(deps.logger, key, provision, outcome.statementsApplied, outcome.error);
+  return { requeue: outcome.error ? errorPolicy(outcome.error) : outcome.action, error: outcome.error };
+}
+
+async function finalizeProvision(
+  key: string,
+  provision: CdmSinkProvision,
+  deps: KeyHandlerDeps,
+  signal: AbortSignal,
+): Promise<KeyResult> {
+  const outcome = await deps.finalize(provision, deps.reconcileDeps);
+  if (signal.aborted) return INTERRUPTED;
+  await emit(provision, outcome.events, outcome.error, deps);
+  countReason(deps.metrics, outcome.status, outcome.error);
+  if (outcome.done && !outcome.error) {
+    await removeFinalizer(deps.provisions, provision);
+    const { namespace = '', name } = provision.metadata;
+    deps.metrics.provisionRemoved(namespace, name);
+    deps.logger.info(
+      { provision: key, deletionPolicy: provision.spec.deletionPolicy },
+      'finalized; finalizer removed',
+    );
+    return DONE;
+  }
+  // Cleanup could not finish: the finalizer stays, and the status says why.
+  await updateStatus(key, provision, outcome.status, deps);
+  logOutcome(deps.logger, key, provision, 0, outcome.error);
+  return { requeue: outcome.error ? errorPolicy(outcome.error) : outcome.action, error: outcome.error };
+}
+
+async function updateStatus(
+  key: string,
+  provision: CdmSinkProvision,
+  next: CdmSinkProvisionStatus,
+  deps: KeyHandlerDeps,
+): Promise<void> {
+  const updated = await writeStatus(deps.provisions, provision, next);
+  if (updated) deps.ownWrites.record(key, provision, updated);
+}
+
+/** The core's events, plus a Warning for a failure the core did not describe with one. */
+async function emit(
+  provision: CdmSinkProvision,
+  events: readonly ReconcileEvent[],
+  error: { reason: string; message: string } | undefined,
+  deps: KeyHandlerDeps,
+): Promise<void> {
+  const all = [...events];
+  if (error && !events.some((e) => e.type === 'Warning' && e.reason === error.reason)) {
+    all.push({ type: 'Warning', reason: error.reason, message: error.message });
+  }
+  for (const event of all) await deps.events.record(provision, event);
+}
+
+function countReason(
+  metrics: ControllerMetrics,
+  status: CdmSinkProvisionStatus,
+  error: { reason: string } | undefined,
+): void {
+  const reason = error?.reason ?? status.conditions?.find((c) => c.type === 'Ready')?.reason;
+  // Only the stable reasons become label values: an unknown string must not grow the series set.
+  if (reason && (REASONS as readonly string[]).includes(reason)) metrics.reason(reason as Reason);
+}
+
+function logOutcome(
+  logger: Logger,
+  key: string,
+  provision: CdmSinkProvision,
+  statementsApplied: number,
+  error: unknown,
+): void {
+  const fields = { provision: key, generation: provision.metadata.generation, statementsApplied };
+  if (error) logger.warn({ ...fields, err: error }, 'reconcile failed');
+  else if (statementsApplied > 0) logger.info(fields, 'reconciled');
+  else logger.debug(fields, 'reconciled; nothing to do');
+}
