@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { type Batch, type PrepareRow, prepareBatches } from './batches.js';
+import type { EncodedRow } from './encode-row.js';
+
+const prepare: PrepareRow = (raw, index) => {
+  const row = raw as { id?: string; v?: number; size?: number };
+  if (!row.id) return { index, cdmId: undefined, errors: [{ field: 'cdm_id', reason: 'is required' }] };
+  const chunk = Buffer.alloc(0);
+  return {
+    index,
+    cdmId: row.id,
+    hash: `h${row.v ?? 0}`,
+    version: null,
+    chunk,
+    start: 0,
+    end: row.size ?? 100,
+  } satisfies EncodedRow;
+};
+
+async function collect(input: Iterable<unknown> | AsyncIterable<unknown>, maxRows = 3, maxBytes = 1 << 20) {
+  const batches: Batch[] = [];
+  for await (const b of prepareBatches(input, prepare, { maxRows, maxBytes, yieldEvery: 2 })) batches.push(b);
+  return batches;
+}
+
+describe('prepareBatches', () => {
+  it('sorts each batch by cdm_id and keeps the last occurrence of a duplicate', async () => {
+    const [batch] = await collect([{ id: 'b', v: 1 }, { id: 'a' }, { id: 'b', v: 2 }], 10);
+    expect(batch!.rows.map((r) => [r.cdmId, r.index])).toEqual([
+      ['a', 1],
+      ['b', 2],
+    ]);
+    expect(batch!.superseded).toBe(1);
+    expect(batch!.received).toBe(3);
+  });
+
+  it('cuts batches by distinct rows and by bytes, and records input positions', async () => {
+    const rows = ['e', 'd', 'c', 'b', 'a'].map((id) => ({ id }));
+    const byRows = await collect(rows, 2);
+    expect(byRows.map((b) => [b.firstIndex, b.lastIndex, b.rows.map((r) => r.cdmId).join('')])).toEqual([
+      [0, 1, 'de'],
+      [2, 3, 'bc'],
+      [4, 4, 'a'],
+    ]);
+    const byBytes = await collect(
+      rows.map((r) => ({ ...r, size: 600 })),
+      100,
+      1000,
+    );
+    expect(byBytes.map((b) => b.rows.length)).toEqual([2, 2, 1]);
+  });
+
+  it('keeps invalid rows with their stream index next to the valid ones', async () => {
+    const [batch] = await collect([{ id: 'a' }, {}, { id: 'b' }], 10);
+    expect(batch!.rejected.map((r) => r.index)).toEqual([1]);
+    expect(batch!.rows).toHaveLength(2);
+  });
+
+  it('pulls input lazily: no more than one batch ahead of the consumer', async () => {
+    let pulled = 0;
+    async function* source() {
+      for (let i = 0; i < 100; i++) {
+        pulled++;
+        yield { id: `k${i}` };
+      }
+    }
+    const iterator = prepareBatches(source(), prepare, { maxRows: 10, maxBytes: 1 << 20, yieldEvery: 4 });
+    await iterator.next();
+    expect(pulled).toBe(10);
+    await iterator.next();
+    expect(pulled).toBe(20);
+    await iterator.return(undefined);
+  });
+});

@@ -1,0 +1,112 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { EncodedRow } from './encode-row.js';
+import type { RejectedRow } from './errors.js';
+import { LineBuffer } from './line-buffer.js';
+
+/**
+ * Cutting the input stream into bounded batches, each de-duplicated and sorted.
+ *
+ * Guarantees:
+ * - memory is bounded by the batch limits, whatever the input size: the generator pulls the next input
+ *   row only when the consumer asks for the next batch (backpressure), and holds one batch at a time;
+ * - duplicates of one `cdm_id` inside a batch collapse to the last occurrence (Postgres refuses to let
+ *   one upsert touch a row twice, `21000`); across batches, batches run in input order, so the later
+ *   one is applied later;
+ * - rows are sorted by `cdm_id` (code-unit order), so concurrent writers lock overlapping keys in the
+ *   same order and cannot deadlock on each other.
+ */
+export interface Batch {
+  /** Valid rows, one per `cdm_id`, sorted by it. */
+  readonly rows: readonly EncodedRow[];
+  /** Invalid rows seen while filling this batch, in input order. */
+  readonly rejected: readonly RejectedRow[];
+  /** Earlier occurrences of a `cdm_id` replaced by a later one in the same batch. */
+  readonly superseded: number;
+  /** Input rows consumed by this batch (valid, invalid and superseded). */
+  readonly received: number;
+  readonly firstIndex: number;
+  readonly lastIndex: number;
+}
+
+export interface BatchLimits {
+  /** Distinct rows per batch (default 5,000: larger batches only cost memory, see the bulk-write notes). */
+  readonly maxRows: number;
+  /** Approximate bytes per batch; keeps a batch of huge rows from exhausting memory (default 16 MiB). */
+  readonly maxBytes: number;
+  /**
+   * Rows prepared between yields to the event loop. Preparing is synchronous CPU work; yielding lets the
+   * previous batch's socket I/O proceed meanwhile, which is what overlaps Node's work with Postgres'.
+   */
+  readonly yieldEvery: number;
+}
+
+export const DEFAULT_BATCH_LIMITS: BatchLimits = { maxRows: 5000, maxBytes: 16 << 20, yieldEvery: Number(process.env.CDMW_YIELD ?? 16) };
+
+/** Validates one input row and encodes it into the batch's `lines`. */
+export type PrepareRow = (row: unknown, index: number, lines: LineBuffer) => EncodedRow | RejectedRow;
+
+function isRejected(prepared: EncodedRow | RejectedRow): prepared is RejectedRow {
+  return 'errors' in prepared;
+}
+
+function byCdmId(a: EncodedRow, b: EncodedRow): number {
+  return a.cdmId < b.cdmId ? -1 : a.cdmId > b.cdmId ? 1 : 0;
+}
+
+/** Reads `input` lazily and yields prepared batches. */
+export async function* prepareBatches(
+  input: Iterable<unknown> | AsyncIterable<unknown>,
+  prepare: PrepareRow,
+  limits: BatchLimits = DEFAULT_BATCH_LIMITS,
+): AsyncGenerator<Batch> {
+  let index = 0;
+  let byId = new Map<string, EncodedRow>();
+  let lines = new LineBuffer();
+  let rejected: RejectedRow[] = [];
+  let bytes = 0;
+  let superseded = 0;
+  let firstIndex = 0;
+
+  const take = (): Batch => {
+    const rows = [...byId.values()].sort(byCdmId);
+    const batch = {
+      rows,
+      rejected,
+      superseded,
+      received: index - firstIndex,
+      firstIndex,
+      lastIndex: index - 1,
+    };
+    byId = new Map();
+    lines = new LineBuffer();
+    rejected = [];
+    bytes = 0;
+    superseded = 0;
+    firstIndex = index;
+    return batch;
+  };
+
+  for await (const raw of input) {
+    const prepared = prepare(raw, index, lines);
+    index++;
+    if (isRejected(prepared)) {
+      rejected.push(prepared);
+    } else {
+      const previous = byId.get(prepared.cdmId);
+      if (previous) {
+        superseded++;
+        // delete + set moves the key to the end: the map keeps the last occurrence.
+        byId.delete(prepared.cdmId);
+      }
+      byId.set(prepared.cdmId, prepared);
+      // Superseded lines stay in the batch's buffer, so every encoded byte counts against the limit.
+      bytes += prepared.end - prepared.start;
+    }
+    if (byId.size >= limits.maxRows || bytes >= limits.maxBytes || rejected.length >= limits.maxRows) {
+      yield take();
+    } else if (index % limits.yieldEvery === 0) {
+      await yieldToEventLoop();
+    }
+  }
+  if (index > firstIndex) yield take();
+}

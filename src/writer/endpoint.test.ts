@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidEndpointError } from './errors.js';
+import { CdmSinkWriter } from './writer.js';
+
+const url = 'postgres://u:p@127.0.0.1:1/db';
+const endpoint = (parameters: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+  templateId: 'cdm.jdbc',
+  parameters: { connection_url: url, ...parameters },
+  ...extra,
+});
+
+function refusal(fn: () => unknown): InvalidEndpointError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(InvalidEndpointError);
+    return error as InvalidEndpointError;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('CdmSinkWriter.fromEndpoint', () => {
+  it('refuses templates other than cdm.jdbc', () => {
+    const e = refusal(() => CdmSinkWriter.fromEndpoint({ templateId: 'raw.s3', parameters: {} }));
+    expect(e.field).toBe('templateId');
+    expect(e.message).toContain("it writes only template 'cdm.jdbc'");
+  });
+
+  it('refuses raw mode, in the endpoint or its parameters, pointing at the raw path', () => {
+    for (const e of [
+      refusal(() => CdmSinkWriter.fromEndpoint(endpoint({}, { mode: 'raw' }))),
+      refusal(() => CdmSinkWriter.fromEndpoint(endpoint({ mode: 'raw' }))),
+    ]) {
+      expect(e.message).toContain('raw-mode units do not use this library: they go to their raw path');
+    }
+    expect(refusal(() => CdmSinkWriter.fromEndpoint(endpoint({ mode: 'mirror' }))).message).toContain(
+      "serves mode 'cdm' only",
+    );
+  });
+
+  it('validates schema and prefix identifiers, and the table names they produce', () => {
+    expect(refusal(() => CdmSinkWriter.fromEndpoint(endpoint({ schema: 'Bad-Schema' }))).field).toBe(
+      'parameters.schema',
+    );
+    expect(refusal(() => CdmSinkWriter.fromEndpoint(endpoint({ table_prefix: 'x"; drop' }))).field).toBe(
+      'parameters.table_prefix',
+    );
+    expect(
+      refusal(() => CdmSinkWriter.fromEndpoint(endpoint({ table_prefix: 'p'.repeat(55) }))).message,
+    ).toContain('63 bytes');
+  });
+
+  it('refuses models the template does not support, naming what is allowed', () => {
+    const e = refusal(() =>
+      CdmSinkWriter.fromEndpoint(endpoint({ models: ['cdm.work.item', 'cdm.sales.deal'] })),
+    );
+    expect(e.field).toBe('parameters.models');
+    expect(e.message).toContain("'cdm.sales.deal' not supported by template cdm.jdbc");
+    expect(e.message).toContain('cdm.work.worklog');
+  });
+
+  it('requires a postgres connection URL unless a pool is given', () => {
+    expect(refusal(() => CdmSinkWriter.fromEndpoint({ templateId: 'cdm.jdbc', parameters: {} })).field).toBe(
+      'parameters.connection_url',
+    );
+    expect(refusal(() => CdmSinkWriter.fromEndpoint(endpoint({ connection_url: 'mysql://x' }))).field).toBe(
+      'parameters.connection_url',
+    );
+  });
+
+  it('applies the documented defaults', async () => {
+    const writer = CdmSinkWriter.fromEndpoint(endpoint({}));
+    expect(writer.layout).toMatchObject({ schema: 'cdm_work', tablePrefix: 'cdm_' });
+    expect(writer.layout.models).toHaveLength(5);
+    await writer.close();
+  });
+});

@@ -1,0 +1,108 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { EncodedRow } from './encode-row.js';
+import { joinLines } from './line-buffer.js';
+import { upsertParams } from './upsert-params.js';
+import type { WriteStatements } from './upsert-sql.js';
+
+/**
+ * One batch against one connection:
+ *
+ * 1. look up the stored `_row_hash` and `updated_at` of the batch's keys (one PK probe per key);
+ * 2. split the batch: absent → insert; same hash → unchanged (never sent: no lock, no WAL, no dead
+ *    tuple); stored version newer → stale (never sent); otherwise → update;
+ * 3. new rows go in with `COPY` straight into the table (the physical limit: no upsert work, no stage
+ *    table, so no DDL); changed rows with one set-based `INSERT … SELECT FROM unnest(…) ON CONFLICT`
+ *    whose `WHERE` re-checks change and version server-side, for rows a concurrent writer touched
+ *    between the lookup and the write;
+ * 4. both in one transaction (a single statement is its own transaction).
+ *
+ * A concurrent writer inserting a key this batch COPYs makes the COPY fail with `23505`; the caller
+ * then replays the batch with `insertVia: 'upsert'`, which sends new rows through the upsert as well.
+ */
+export interface BatchOutcome {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  stale: number;
+}
+
+export type InsertVia = 'copy' | 'upsert';
+
+/** The compiled statements of one table plus their prepared-statement names. */
+export interface TableStatements extends WriteStatements {
+  readonly lookupName: string;
+  readonly upsertName: string;
+}
+
+interface StoredRow {
+  cdm_id: string;
+  hash: string | null;
+  version: string | null;
+}
+
+async function lookup(client: pg.PoolClient, statements: TableStatements, rows: readonly EncodedRow[]) {
+  const ids = rows.map((r) => r.cdmId);
+  const result = await client.query<StoredRow>({
+    name: statements.lookupName,
+    text: statements.lookup,
+    values: [ids],
+  });
+  return new Map(result.rows.map((r) => [r.cdm_id, r]));
+}
+
+async function copyRows(client: pg.PoolClient, statements: TableStatements, rows: readonly EncodedRow[]) {
+  const stream = client.query(copyFrom(statements.copy));
+  await pipeline(Readable.from(joinLines(rows)), stream);
+  return stream.rowCount;
+}
+
+async function upsertRows(client: pg.PoolClient, statements: TableStatements, rows: readonly EncodedRow[]) {
+  const values = upsertParams(rows, statements.columns.length);
+  const result = await client.query<{ inserted: boolean }>({
+    name: statements.upsertName,
+    text: statements.upsert,
+    values,
+  });
+  let inserted = 0;
+  for (const row of result.rows) if (row.inserted) inserted++;
+  return { inserted, updated: result.rows.length - inserted, untouched: rows.length - result.rows.length };
+}
+
+/** Writes `rows` (sorted, one per key) and says what happened to each; see the module comment. */
+export async function executeBatch(
+  client: pg.PoolClient,
+  statements: TableStatements,
+  rows: readonly EncodedRow[],
+  insertVia: InsertVia,
+): Promise<BatchOutcome> {
+  const outcome: BatchOutcome = { inserted: 0, updated: 0, unchanged: 0, stale: 0 };
+  if (rows.length === 0) return outcome;
+  const stored = await lookup(client, statements, rows);
+  const inserts: EncodedRow[] = [];
+  const upserts: EncodedRow[] = [];
+  for (const row of rows) {
+    const current = stored.get(row.cdmId);
+    if (!current) (insertVia === 'copy' ? inserts : upserts).push(row);
+    else if (current.hash === row.hash) outcome.unchanged++;
+    // Fixed-width UTC strings compare like the instants they name.
+    else if (current.version !== null && row.version !== null && current.version > row.version)
+      outcome.stale++;
+    else upserts.push(row);
+  }
+  if (inserts.length === 0 && upserts.length === 0) return outcome;
+  const transaction = inserts.length > 0 && upserts.length > 0;
+  if (transaction) await client.query('BEGIN');
+  if (inserts.length > 0) outcome.inserted += await copyRows(client, statements, inserts);
+  if (upserts.length > 0) {
+    const result = await upsertRows(client, statements, upserts);
+    outcome.inserted += result.inserted;
+    outcome.updated += result.updated;
+    // Rows the server-side guard kept: a concurrent writer stored the same content (or a newer version).
+    outcome.unchanged += result.untouched;
+  }
+  if (transaction) await client.query('COMMIT');
+  return outcome;
+}

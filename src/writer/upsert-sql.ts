@@ -1,0 +1,115 @@
+import type { FieldSpec, LogicalType } from '../models/index.js';
+import { qualified, quoteIdent } from '../postgres/identifiers.js';
+
+/**
+ * The three statements the writer runs against one table, compiled once per table. Pure: names in,
+ * SQL out; every name goes through `quoteIdent`. No statement takes one parameter per value, so the
+ * 65,535 bind-parameter limit never applies (unnest takes one array per column, whatever the rows).
+ */
+export interface WriteStatements {
+  /** Stored hash and version of a batch's keys: `$1 text[]` of `cdm_id`s. */
+  readonly lookup: string;
+  readonly classify: string;
+  /** `COPY … FROM STDIN` (text format) of new rows straight into the table; `synced_at` takes its default. */
+  readonly copy: string;
+  /** Set-based upsert of changed (or raced) rows: one `$n` array per column, `_row_hash` last. */
+  readonly upsert: string;
+  /** Content columns in parameter / COPY order (`_row_hash` follows them). */
+  readonly columns: readonly string[];
+}
+
+/** Array type each column's values travel as in the unnest upsert. */
+const UNNEST_TYPES: Readonly<Record<LogicalType, string>> = {
+  string: 'text[]',
+  boolean: 'boolean[]',
+  integer: 'bigint[]',
+  number: 'numeric[]',
+  date: 'date[]',
+  timestamp: 'timestamptz[]',
+  // unnest flattens multi-dimensional arrays, so each row's text[] travels as one array literal.
+  string_array: 'text[]',
+  json_object: 'jsonb[]',
+};
+
+/** `to_char` pattern giving the same fixed-width UTC form as `normalizeTimestamp`. */
+const CANONICAL_TIMESTAMP = `'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'`;
+
+export interface TableRef {
+  readonly schema: string;
+  readonly name: string;
+}
+
+/**
+ * Compiles the statements for `table` whose content columns are `fields` (no writer-managed ones).
+ * `versionColumn` (`updated_at`) enables "newer data wins": a stored row with a later version is kept.
+ *
+ * ```ts
+ * compileWriteStatements({ schema: 'cdm_work', name: 'cdm_work_item' }, rowFields(WORK_ITEM), 'updated_at')
+ * ```
+ * ```sql
+ * INSERT INTO "cdm_work"."cdm_work_item" AS t ("cdm_id", …, "_row_hash")
+ * SELECT u."cdm_id", …, u."labels"::text[], …, u."_row_hash"
+ * FROM unnest($1::text[], …) AS u("cdm_id", …, "_row_hash")
+ * ON CONFLICT ("cdm_id") DO UPDATE SET "source_system" = EXCLUDED."source_system", …,
+ *   "synced_at" = CASE WHEN (t."source_system", …) IS DISTINCT FROM (EXCLUDED."source_system", …)
+ *                 THEN now() ELSE t."synced_at" END
+ * WHERE (t."source_system", …, t."_row_hash") IS DISTINCT FROM (EXCLUDED."source_system", …, EXCLUDED."_row_hash")
+ *   AND (t."updated_at" > EXCLUDED."updated_at") IS NOT TRUE
+ * RETURNING (t.xmax = 0) AS inserted
+ * ```
+ */
+export function compileWriteStatements(
+  table: TableRef,
+  fields: readonly FieldSpec[],
+  versionColumn: string | undefined,
+): WriteStatements {
+  const target = qualified(table.schema, table.name);
+  const columns = fields.map((f) => f.name);
+  const all = [...columns, '_row_hash'].map(quoteIdent);
+  const key = quoteIdent('cdm_id');
+  const content = columns.filter((c) => c !== 'cdm_id').map(quoteIdent);
+  const version = versionColumn ? quoteIdent(versionColumn) : undefined;
+
+  const lookup =
+    `SELECT t.${key} AS cdm_id, t."_row_hash" AS hash, ` +
+    (version ? `to_char(t.${version} AT TIME ZONE 'UTC', ${CANONICAL_TIMESTAMP})` : 'NULL::text') +
+    ` AS version FROM ${target} AS t WHERE t.${key} = ANY($1::text[])`;
+
+  const classify =
+    `SELECT string_agg(CASE WHEN x.${key} IS NULL THEN 'n' WHEN x."_row_hash" = u.hash THEN 'u' ` +
+    (version ? `WHEN x.${version} > u.version THEN 's' ` : '') +
+    `ELSE 'c' END, '' ORDER BY u.ord) AS status\n` +
+    `FROM unnest($1::text[], $2::text[], $3::timestamptz[]) WITH ORDINALITY AS u(cdm_id, hash, version, ord)\n` +
+    `LEFT JOIN LATERAL (SELECT t.${key}, t."_row_hash"${version ? `, t.${version}` : ''} FROM ${target} AS t ` +
+    `WHERE t.${key} = u.cdm_id LIMIT 1) AS x ON true`;
+
+  const copy = `COPY ${target} (${all.join(', ')}) FROM STDIN`;
+
+  const arrays = [...fields.map((f) => UNNEST_TYPES[f.type]), 'text[]'].map(
+    (type, i) => `$${i + 1}::${type}`,
+  );
+  const selected = [
+    ...fields.map((f) => `u.${quoteIdent(f.name)}${f.type === 'string_array' ? '::text[]' : ''}`),
+    'u."_row_hash"',
+  ];
+  const tuple = (alias: string, cols: readonly string[]) =>
+    `(${cols.map((c) => `${alias}.${c}`).join(', ')})`;
+  const changed = `${tuple('t', content)} IS DISTINCT FROM ${tuple('EXCLUDED', content)}`;
+  const guard = [
+    // The safety net: even when a concurrent writer got there first, an identical row is not rewritten.
+    `${tuple('t', [...content, '"_row_hash"'])} IS DISTINCT FROM ${tuple('EXCLUDED', [...content, '"_row_hash"'])}`,
+    // Newer data wins: a re-delivered older version never replaces a newer stored one.
+    ...(version ? [`(t.${version} > EXCLUDED.${version}) IS NOT TRUE`] : []),
+  ];
+  const upsert =
+    `INSERT INTO ${target} AS t (${all.join(', ')})\n` +
+    `SELECT ${selected.join(', ')}\n` +
+    `FROM unnest(${arrays.join(', ')}) AS u(${all.join(', ')})\n` +
+    `ON CONFLICT (${key}) DO UPDATE SET ${[...content, '"_row_hash"'].map((c) => `${c} = EXCLUDED.${c}`).join(', ')},\n` +
+    // synced_at moves only on a real content change, not when only the stored hash is repaired.
+    `  "synced_at" = CASE WHEN ${changed} THEN now() ELSE t."synced_at" END\n` +
+    `WHERE ${guard.join('\n  AND ')}\n` +
+    'RETURNING (t.xmax = 0) AS inserted';
+
+  return { lookup, classify, copy, upsert, columns };
+}

@@ -1,0 +1,284 @@
+import pg from 'pg';
+import { defaultRegistry } from '../models/index.js';
+import { type Batch, type BatchLimits, DEFAULT_BATCH_LIMITS, prepareBatches } from './batches.js';
+import { parseEndpoint, resolveLayout, type SinkEndpoint, type WriterLayout } from './endpoint.js';
+import { InvalidRowsError, NotProvisionedError, type RejectedRow, UnsupportedModelError } from './errors.js';
+import type { BatchOutcome, InsertVia } from './execute-batch.js';
+import { compileModelTarget, type ModelTarget } from './model-target.js';
+import { provisioningProblems } from './provisioned-check.js';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
+import { type RetryEvent, writeBatch } from './write-batch.js';
+
+/** Tuning shared by both ways of building a writer; every field has a measured default. */
+export interface WriterTuning {
+  /** Distinct rows per batch (one transaction each). Default 5,000. */
+  readonly batchRows?: number;
+  /** Approximate bytes per batch. Default 16 MiB. */
+  readonly batchBytes?: number;
+  /** Retry policy for transient failures. Default: 6 attempts, 100 ms doubling to at most 5 s. */
+  readonly retry?: Partial<RetryPolicy>;
+  /**
+   * How rows absent from the table are inserted: `copy` (default; `COPY` into the table itself, the
+   * fastest path) or `upsert` (through the same `INSERT … ON CONFLICT` as changed rows).
+   */
+  readonly insertVia?: InsertVia;
+  /** Called before each retry of a batch, e.g. to log or count it. */
+  readonly onRetry?: (event: RetryEvent) => void;
+}
+
+/** Options of `new CdmSinkWriter(...)`: a pool you own, plus where to write. */
+export interface CdmSinkWriterOptions extends WriterTuning {
+  /** A pool the writer borrows connections from; `close()` does not end it. */
+  readonly pool: pg.Pool;
+  /** Default `cdm_work`. */
+  readonly schema?: string;
+  /** Default `cdm_`. */
+  readonly tablePrefix?: string;
+  /** Models this writer may write; default: every model of template `cdm.jdbc`. */
+  readonly models?: readonly string[];
+}
+
+/** Options of `CdmSinkWriter.fromEndpoint`. */
+export interface FromEndpointOptions extends WriterTuning {
+  /** Share an existing pool instead of opening one from `connection_url` (then `close()` leaves it open). */
+  readonly pool?: pg.Pool;
+  /** Connections of the pool the writer opens. Default 4. */
+  readonly poolSize?: number;
+  /** `application_name` of the writer's connections. Default `cdm-sink-writer`. */
+  readonly applicationName?: string;
+}
+
+export interface WriteOptions {
+  /**
+   * `reject` (default): a batch holding an invalid row fails before any of it is written, with an
+   * `InvalidRowsError`. `skip`: valid rows are written and the invalid ones returned in `rejected`.
+   */
+  readonly onInvalidRow?: 'reject' | 'skip';
+}
+
+/** What one `write` call did. `received = inserted + updated + unchanged + stale + rejected.length`. */
+export interface WriteResult {
+  readonly modelId: string;
+  /** Rows read from the input. */
+  readonly received: number;
+  readonly inserted: number;
+  readonly updated: number;
+  /**
+   * Rows whose stored content was already identical (not rewritten), plus earlier duplicates of a
+   * `cdm_id` that a later row of the same batch replaced.
+   */
+  readonly unchanged: number;
+  /** Rows older (`updated_at`) than the stored row, which was kept. */
+  readonly stale: number;
+  /** Invalid rows (only with `onInvalidRow: 'skip'`). */
+  readonly rejected: readonly RejectedRow[];
+}
+
+type Settled = { ok: true; outcome: BatchOutcome } | { ok: false; error: unknown };
+
+/**
+ * Writes CDM-shaped rows into provisioned sink tables: validated, idempotent, change-aware upserts.
+ *
+ * Guarantees:
+ * - every row is validated against the model's JSON Schema before anything of its batch is sent;
+ * - upsert on `cdm_id`; an unchanged row is never sent (stored `_row_hash` matches), so it gets no new
+ *   tuple, no WAL, and keeps its `synced_at`; `synced_at` moves only on real changes;
+ * - a row whose stored `updated_at` is later than the incoming one is kept (counted as `stale`);
+ * - duplicates inside one batch: the last occurrence wins;
+ * - one transaction per batch, rows sorted by `cdm_id` (concurrent writers do not deadlock); transient
+ *   failures are retried on a fresh connection, and a replay never duplicates;
+ * - memory is bounded by the batch limits whatever the input size; at most one batch executes while
+ *   the next is prepared;
+ * - never issues DDL (no temp or stage tables); `assertProvisioned` is one read-only catalog query.
+ *
+ * Caveats:
+ * - a failed call may have committed earlier batches: batches are committed one by one, and errors say
+ *   how many rows were (`committedRows`). Re-running the whole call is safe and cheap, because
+ *   committed rows come back as unchanged;
+ * - across batches, "newer wins" decides rather than input order: a later, older duplicate is `stale`;
+ * - counts after a retried COMMIT whose outcome was unknown may report committed rows as unchanged.
+ *
+ * Errors: `UnsupportedModelError`, `InvalidEndpointError` (construction), `NotProvisionedError`,
+ * `InvalidRowsError`, `BatchWriteError` (with `retryable`, SQLSTATE `code` and the failed row range).
+ *
+ * @example
+ * ```ts
+ * const writer = CdmSinkWriter.fromEndpoint({
+ *   templateId: 'cdm.jdbc',
+ *   parameters: { connection_url: process.env.SINK_URL, schema: 'cdm_work', table_prefix: 'cdm_' },
+ * });
+ * await writer.assertProvisioned(['cdm.work.item']);
+ * const r = await writer.write('cdm.work.item', mapIssues(jiraPages), { onInvalidRow: 'skip' });
+ * // r: { modelId, received, inserted, updated, unchanged, stale, rejected: [{ index, cdmId, errors }] }
+ * await writer.close();
+ * ```
+ */
+export class CdmSinkWriter {
+  readonly layout: WriterLayout;
+  private readonly pool: pg.Pool;
+  private readonly ownsPool: boolean;
+  private readonly limits: BatchLimits;
+  private readonly retry: RetryPolicy;
+  private readonly insertVia: InsertVia;
+  private readonly onRetry: ((event: RetryEvent) => void) | undefined;
+  private readonly targets = new Map<string, ModelTarget>();
+  private readonly provisioned = new Set<string>();
+  private closed = false;
+
+  /**
+   * A writer over a pool you own; validates schema, prefix and models.
+   * `ownership` is internal: `fromEndpoint` passes it for the pool it opened.
+   */
+  constructor(options: CdmSinkWriterOptions, ownership: { ownsPool: boolean } = { ownsPool: false }) {
+    this.layout = resolveLayout(options, { schema: 'schema', tablePrefix: 'tablePrefix', models: 'models' });
+    this.pool = options.pool;
+    this.ownsPool = ownership.ownsPool;
+    this.limits = {
+      ...DEFAULT_BATCH_LIMITS,
+      ...(options.batchRows ? { maxRows: options.batchRows } : {}),
+      ...(options.batchBytes ? { maxBytes: options.batchBytes } : {}),
+    };
+    this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.insertVia = options.insertVia ?? 'copy';
+    this.onRetry = options.onRetry;
+  }
+
+  /**
+   * A writer for a sink endpoint of template `cdm.jdbc`.
+   *
+   * Errors: `InvalidEndpointError` for another template, `mode: 'raw'` (raw units go to their raw
+   * path), a missing or malformed `connection_url`, an invalid schema or prefix, or unsupported models.
+   */
+  static fromEndpoint(endpoint: SinkEndpoint, options: FromEndpointOptions = {}): CdmSinkWriter {
+    const settings = parseEndpoint(endpoint, options.pool !== undefined);
+    const pool =
+      options.pool ??
+      new pg.Pool({
+        connectionString: settings.connectionUrl,
+        max: options.poolSize ?? 4,
+        application_name: options.applicationName ?? 'cdm-sink-writer',
+      });
+    // An idle pooled client whose server connection dies emits 'error' on the pool; the pool drops the
+    // client, and the next batch simply gets a new one. Without a listener the process would crash.
+    if (!options.pool) pool.on('error', () => {});
+    return new CdmSinkWriter(
+      {
+        ...options,
+        pool,
+        schema: settings.schema,
+        tablePrefix: settings.tablePrefix,
+        models: settings.models,
+      },
+      { ownsPool: !options.pool },
+    );
+  }
+
+  private target(modelId: string): ModelTarget {
+    if (this.closed) throw new Error('CdmSinkWriter is closed');
+    const cached = this.targets.get(modelId);
+    if (cached) return cached;
+    if (!this.layout.models.includes(modelId)) {
+      const why = defaultRegistry.has(modelId)
+        ? 'is not enabled for this endpoint (parameters.models)'
+        : 'is not supported by template cdm.jdbc';
+      throw new UnsupportedModelError(modelId, this.layout.models, why);
+    }
+    const target = compileModelTarget(
+      defaultRegistry.get(modelId),
+      this.layout.schema,
+      this.layout.tablePrefix,
+    );
+    this.targets.set(modelId, target);
+    return target;
+  }
+
+  /**
+   * Checks, with one read-only catalog query, that the tables of `modelIds` (default: all this writer
+   * may write) exist with every column at the right type and a unique key on `cdm_id`.
+   *
+   * Errors: `NotProvisionedError` listing each missing `schema.table` or `schema.table.column` and how
+   * to provision the sink; `UnsupportedModelError` for a model this writer does not accept.
+   */
+  async assertProvisioned(modelIds: readonly string[] = this.layout.models): Promise<void> {
+    const targets = modelIds.map((id) => this.target(id));
+    const problems = await provisioningProblems(
+      this.pool,
+      targets.map((t) => ({ model: t.model, schema: t.schema, table: t.table })),
+    );
+    if (problems.length > 0) throw new NotProvisionedError(problems);
+    for (const t of targets) this.provisioned.add(t.model.id);
+  }
+
+  /**
+   * Validates and upserts `rows` of `modelId`, batch by batch; see the class comment for guarantees.
+   * `rows` may be any iterable or async iterable; it is read lazily (backpressure), never buffered whole.
+   *
+   * Errors: `InvalidRowsError` (`reject` mode; earlier batches of this call stay committed),
+   * `NotProvisionedError` before the first batch, `BatchWriteError` when a batch cannot be written.
+   */
+  async write(
+    modelId: string,
+    rows: Iterable<unknown> | AsyncIterable<unknown>,
+    options: WriteOptions = {},
+  ): Promise<WriteResult> {
+    const target = this.target(modelId);
+    if (!this.provisioned.has(modelId)) await this.assertProvisioned([modelId]);
+    const skip = (options.onInvalidRow ?? 'reject') === 'skip';
+    const totals = { received: 0, inserted: 0, updated: 0, unchanged: 0, stale: 0 };
+    const rejected: RejectedRow[] = [];
+    let inflight: Promise<Settled> | undefined;
+
+    const settle = async () => {
+      const settled = await inflight;
+      inflight = undefined;
+      if (!settled) return;
+      if (!settled.ok) throw settled.error;
+      totals.inserted += settled.outcome.inserted;
+      totals.updated += settled.outcome.updated;
+      totals.unchanged += settled.outcome.unchanged;
+      totals.stale += settled.outcome.stale;
+    };
+    const start = (batch: Batch) => {
+      const committedRows = totals.inserted + totals.updated + totals.unchanged + totals.stale;
+      inflight = writeBatch(this.pool, target, batch, {
+        retry: this.retry,
+        insertVia: this.insertVia,
+        committedRows,
+        ...(this.onRetry ? { onRetry: this.onRetry } : {}),
+      }).then(
+        (outcome): Settled => ({ ok: true, outcome }),
+        (error): Settled => ({ ok: false, error }),
+      );
+    };
+
+    try {
+      for await (const batch of prepareBatches(rows, target.prepare, this.limits)) {
+        totals.received += batch.received;
+        // The previous batch ran while this one was prepared; it must finish before this one starts, so
+        // a key in both is applied in input order and a failure stops the call at the right batch.
+        await settle();
+        if (batch.rejected.length > 0) {
+          if (!skip) {
+            const committed = totals.inserted + totals.updated + totals.unchanged + totals.stale;
+            throw new InvalidRowsError(modelId, batch.rejected, committed);
+          }
+          rejected.push(...batch.rejected);
+        }
+        totals.unchanged += batch.superseded;
+        start(batch);
+      }
+      await settle();
+    } finally {
+      // On an early exit, never leave a batch running unobserved.
+      if (inflight) await inflight;
+    }
+    return { modelId, ...totals, rejected };
+  }
+
+  /** Ends the pool if the writer opened it; idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.ownsPool) await this.pool.end();
+  }
+}
