@@ -50,8 +50,8 @@ export function datasetId(modelId: string, sinkEndpointId: string): string {
 
 /** The table's structure as the catalog hashes it; also the `schemaHash` in the provision's status. */
 export function structureHash(table: TableSpec): string {
-  let hash = structureHashes.get(table);
-  if (!hash) structureHashes.set(table, (hash = computeStructureHash(table)));
+  const hash = structureHashes.get(table) ?? computeStructureHash(table);
+  structureHashes.set(table, hash);
   return hash;
 }
 

@@ -121,10 +121,10 @@ export function parseTableOwner(comment: string | null | undefined): TableOwner 
 export function desiredTable(model: ModelSpec, layout: SinkLayout): TableSpec {
   // Specs are frozen values of (model, layout), and every reconcile asks for the same ones again.
   const key = `${layout.schema}\u0000${layout.tablePrefix}\u0000${layout.sinkId}`;
-  let byLayout = specCache.get(model);
-  if (!byLayout) specCache.set(model, (byLayout = new Map()));
-  let spec = byLayout.get(key);
-  if (!spec) byLayout.set(key, (spec = buildTable(model, layout)));
+  const byLayout = specCache.get(model) ?? new Map<string, TableSpec>();
+  specCache.set(model, byLayout);
+  const spec = byLayout.get(key) ?? buildTable(model, layout);
+  byLayout.set(key, spec);
   return spec;
 }
 

@@ -40,7 +40,11 @@ export interface BatchLimits {
   readonly yieldEvery: number;
 }
 
-export const DEFAULT_BATCH_LIMITS: BatchLimits = { maxRows: 5000, maxBytes: 16 << 20, yieldEvery: Number(process.env.CDMW_YIELD ?? 16) };
+export const DEFAULT_BATCH_LIMITS: BatchLimits = {
+  maxRows: 5000,
+  maxBytes: 16 << 20,
+  yieldEvery: Number(process.env.CDMW_YIELD ?? 16),
+};
 
 /** Validates one input row and encodes it into the batch's `lines`. */
 export type PrepareRow = (row: unknown, index: number, lines: LineBuffer) => EncodedRow | RejectedRow;

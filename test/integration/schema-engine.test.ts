@@ -168,7 +168,7 @@ describe('schema engine against a real Postgres', () => {
       "SELECT tablename, indexname, indexdef FROM pg_catalog.pg_indexes WHERE schemaname = 'cdm_work' ORDER BY 1, 2",
     );
     const byTable: Record<string, string[]> = {};
-    for (const r of indexes.rows) (byTable[r.tablename] ??= []).push(r.indexname);
+    for (const r of indexes.rows) byTable[r.tablename] = [...(byTable[r.tablename] ?? []), r.indexname];
     expect(byTable).toEqual(EXPECTED_INDEXES);
     const defs = Object.fromEntries(indexes.rows.map((r) => [r.indexname, r.indexdef]));
     expect(defs.cdm_work_item_assignee_open_idx).toMatch(

@@ -31,7 +31,13 @@ function inputChecksum(count: number): string {
       updated_at: string;
       properties: { team: string };
     };
-    const line = [r.cdm_id, r.summary, r.description ?? '', r.labels.join(','), normalizeTimestamp(r.updated_at)];
+    const line = [
+      r.cdm_id,
+      r.summary,
+      r.description ?? '',
+      r.labels.join(','),
+      normalizeTimestamp(r.updated_at),
+    ];
     lines.push([...line, r.properties.team].join('|'));
   }
   lines.sort();
