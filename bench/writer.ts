@@ -2,18 +2,25 @@
  * Writer benchmark (DESIGN.md §8): 200,000 realistic `cdm.work.item` rows, side by side in one run:
  *
  * - (a) plain `COPY` into an empty table with the same indexes: the physical limit;
- * - (b) one autocommitted `INSERT … ON CONFLICT` per row, on a sample, extrapolated;
- * - (c) a multi-row `INSERT … ON CONFLICT DO UPDATE` as query builders generate it (1,000-row chunks);
- * - (d) the writer: first write, unchanged re-write, re-write with 10 % changed; plus the writer with
- *   new rows sent through the upsert instead of COPY, to show what the COPY path buys.
+ * - (b) one autocommitted `INSERT … ON CONFLICT` per row on a 5,000-row sample, extrapolated. The sample
+ *   runs against a table already holding half the rows (COPYed in, untimed), so it stands for the
+ *   average row of a 200k load rather than the cheapest one;
+ * - (c) a multi-row `INSERT … ON CONFLICT DO UPDATE` as query builders generate it (Knex's default
+ *   1,000-row chunks, 33 parameters per row, well under the 65,535 limit);
+ * - (d) the writer: first write into the empty table, unchanged re-write, re-write with 10 % changed;
+ *   plus the writer with new rows sent through its upsert instead of COPY, to show what COPY buys.
  *
- * Every method runs in a fresh child process (peak RSS is per method); `CHECKPOINT` precedes every timed
- * phase. Reports rows/s, ratio to COPY, peak RSS, Node and Postgres CPU, WAL bytes, dead and updated
- * tuples. Starts its own embedded Postgres (default settings: fsync on) unless `BENCH_DATABASE_URL` is
- * set. `BENCH_ROWS`, `BENCH_ROUNDS` (median of rounds, interleaved) and `BENCH_SAMPLE` tune it.
+ * Every method runs in a fresh child process (so peak RSS is per method); `CHECKPOINT` precedes every
+ * timed phase. Before the unchanged re-write the table is `VACUUM (ANALYZE)`d, as autovacuum does after a
+ * bulk insert: otherwise the first reader of a freshly loaded table pays for setting hint bits (with
+ * data checksums, ~190 MB of full-page WAL here) whatever it does; `BENCH_VACUUM=0` measures that case.
+ * Reports rows/s, ratio to COPY, peak RSS, Node and Postgres CPU, WAL bytes, dead and updated tuples.
  *
- * `npm run bench:writer` prints a table and writes `bench/results/writer.json`; `--json` prints only the
- * JSON. `runWriterBench(options)` is what the umbrella `bench/run.ts` calls.
+ * Starts its own embedded Postgres (default settings: fsync and synchronous_commit on) unless
+ * `BENCH_DATABASE_URL` is set. `BENCH_ROWS`, `BENCH_SAMPLE` and `BENCH_ROUNDS` (interleaved rounds,
+ * medians reported; this machine's timings drift by ±30 %) tune it. `npm run bench:writer` prints a
+ * table and writes `bench/results/writer.json`; `--json` prints only the JSON. `runWriterBench(options)`
+ * is what the umbrella `bench/run.ts` calls.
  */
 import { execFile } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';

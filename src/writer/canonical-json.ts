@@ -8,11 +8,36 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(sortedCopy(value));
 }
 
+/** `value` with every object's keys in sorted order; parts that already are come back as they are. */
 function sortedCopy(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map(sortedCopy);
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const element = sortedCopy(value[i]);
+      if (element !== value[i]) {
+        copy ??= value.slice();
+        copy[i] = element;
+      }
+    }
+    return copy ?? value;
+  }
   const record = value as Record<string, unknown>;
-  const copy: Record<string, unknown> = {};
-  for (const key of Object.keys(record).sort()) copy[key] = sortedCopy(record[key]);
-  return copy;
+  const keys = Object.keys(record);
+  let sorted = true;
+  for (let i = 1; i < keys.length && sorted; i++) sorted = keys[i - 1]! < keys[i]!;
+  let copy: Record<string, unknown> | undefined;
+  if (!sorted) {
+    copy = {};
+    for (const key of keys.sort()) copy[key] = sortedCopy(record[key]);
+    return copy;
+  }
+  for (const key of keys) {
+    const child = sortedCopy(record[key]);
+    if (child !== record[key]) {
+      copy ??= { ...record };
+      copy[key] = child;
+    }
+  }
+  return copy ?? record;
 }

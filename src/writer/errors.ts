@@ -95,7 +95,7 @@ export class InvalidRowsError extends WriterError {
   constructor(
     readonly modelId: string,
     readonly rejected: readonly RejectedRow[],
-    /** Rows of earlier batches of the same call that were committed before this batch failed. */
+    /** Rows of earlier batches of this call already processed (committed, or found unchanged/stale). */
     readonly committedRows: number,
   ) {
     const first = rejected
@@ -123,7 +123,7 @@ export class BatchWriteError extends WriterError {
     /** SQLSTATE or Node error code of the last failure, when there was one. */
     readonly code: string | undefined,
     retryable: boolean,
-    /** Rows of earlier batches of the same call that were committed before this batch failed. */
+    /** Rows of earlier batches of this call already processed (committed, or found unchanged/stale). */
     readonly committedRows: number,
     cause: unknown,
   ) {

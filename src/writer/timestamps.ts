@@ -51,6 +51,20 @@ function digits(s: string, from: number, count: number): number {
  * canonicalisation), and the common `…T10:00:00.000Z` form must cost well under a microsecond.
  */
 export function normalizeTimestamp(value: string): string | undefined {
+  // Every timestamp is parsed twice, by validation and by encoding, one right after the other; and rows
+  // often repeat one (closed_at = updated_at). A small memo makes the second parse a map lookup.
+  const cached = memo.get(value);
+  if (cached !== undefined || memo.has(value)) return cached;
+  if (memo.size >= MEMO_SIZE) memo.clear();
+  const result = parseTimestamp(value);
+  memo.set(value, result);
+  return result;
+}
+
+const MEMO_SIZE = 512;
+const memo = new Map<string, string | undefined>();
+
+function parseTimestamp(value: string): string | undefined {
   const length = value.length;
   if (length < 20 || value.charCodeAt(4) !== 45 || value.charCodeAt(7) !== 45) return undefined;
   const t = value.charCodeAt(10);

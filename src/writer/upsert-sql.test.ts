@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { defaultRegistry } from '../models/index.js';
-import { rowFields } from './row-schema.js';
+import { lineColumns } from './encode-row.js';
 import { compileWriteStatements } from './upsert-sql.js';
 
-const fields = rowFields(defaultRegistry.get('cdm.work.item'));
+const fields = lineColumns(defaultRegistry.get('cdm.work.item'));
 const sql = compileWriteStatements({ schema: 'cdm_work', name: 'cdm_work_item' }, fields, 'updated_at');
 
 describe('compileWriteStatements', () => {
@@ -17,18 +17,18 @@ describe('compileWriteStatements', () => {
   it('guards the update: skip identical rows, never let an older version win, move synced_at only on change', () => {
     expect(sql.upsert).toContain('ON CONFLICT ("cdm_id") DO UPDATE SET');
     expect(sql.upsert).toMatch(
-      /WHERE \(t\."source_system", .*, t\."_row_hash"\) IS DISTINCT FROM \(EXCLUDED\."source_system"/,
+      /WHERE \(t\."properties", t\."source_system", .*, t\."_row_hash"\) IS DISTINCT FROM \(EXCLUDED\."properties"/,
     );
     expect(sql.upsert).toContain('AND (t."updated_at" > EXCLUDED."updated_at") IS NOT TRUE');
     expect(sql.upsert).toMatch(
-      /"synced_at" = CASE WHEN \(t\."source_system".*\) IS DISTINCT FROM .* THEN now\(\) ELSE t\."synced_at" END/,
+      /"synced_at" = CASE WHEN \(t\."properties".*\) IS DISTINCT FROM .* THEN now\(\) ELSE t\."synced_at" END/,
     );
     expect(sql.upsert).not.toMatch(/SET[^\n]*"cdm_id" =/);
   });
 
   it('COPYs into the table itself, leaving synced_at to its default', () => {
     expect(sql.copy).toMatch(
-      /^COPY "cdm_work"\."cdm_work_item" \("cdm_id", .*"properties", "_row_hash"\) FROM STDIN$/,
+      /^COPY "cdm_work"\."cdm_work_item" \("cdm_id", "properties", .*, "deleted_at", "_row_hash"\) FROM STDIN$/,
     );
     expect(sql.copy).not.toContain('synced_at');
   });

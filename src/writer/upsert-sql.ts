@@ -9,10 +9,14 @@ import { qualified, quoteIdent } from '../postgres/identifiers.js';
 export interface WriteStatements {
   /** Stored hash and version of a batch's keys: `$1 text[]` of `cdm_id`s. */
   readonly lookup: string;
-  readonly classify: string;
   /** `COPY … FROM STDIN` (text format) of new rows straight into the table; `synced_at` takes its default. */
   readonly copy: string;
-  /** Set-based upsert of changed (or raced) rows: one `$n` array per column, `_row_hash` last. */
+  /**
+   * Set-based upsert of changed rows (and of new ones after a COPY conflict): one `$n` array per
+   * column, `_row_hash` last. Its `WHERE` is a safety net for rows a concurrent writer changed between
+   * the lookup and this statement: identical content (and hash) is not rewritten, older data never
+   * replaces newer.
+   */
   readonly upsert: string;
   /** Content columns in parameter / COPY order (`_row_hash` follows them). */
   readonly columns: readonly string[];
@@ -44,16 +48,16 @@ export interface TableRef {
  * `versionColumn` (`updated_at`) enables "newer data wins": a stored row with a later version is kept.
  *
  * ```ts
- * compileWriteStatements({ schema: 'cdm_work', name: 'cdm_work_item' }, rowFields(WORK_ITEM), 'updated_at')
+ * compileWriteStatements({ schema: 'cdm_work', name: 'cdm_work_item' }, lineColumns(WORK_ITEM), 'updated_at')
  * ```
  * ```sql
- * INSERT INTO "cdm_work"."cdm_work_item" AS t ("cdm_id", …, "_row_hash")
- * SELECT u."cdm_id", …, u."labels"::text[], …, u."_row_hash"
- * FROM unnest($1::text[], …) AS u("cdm_id", …, "_row_hash")
- * ON CONFLICT ("cdm_id") DO UPDATE SET "source_system" = EXCLUDED."source_system", …,
- *   "synced_at" = CASE WHEN (t."source_system", …) IS DISTINCT FROM (EXCLUDED."source_system", …)
+ * INSERT INTO "cdm_work"."cdm_work_item" AS t ("cdm_id", "properties", "source_system", …, "_row_hash")
+ * SELECT u."cdm_id", u."properties", u."source_system", …, u."labels"::text[], …, u."_row_hash"
+ * FROM unnest($1::text[], $2::jsonb[], $3::text[], …) AS u("cdm_id", "properties", …, "_row_hash")
+ * ON CONFLICT ("cdm_id") DO UPDATE SET "properties" = EXCLUDED."properties", …,
+ *   "synced_at" = CASE WHEN (t."properties", …) IS DISTINCT FROM (EXCLUDED."properties", …)
  *                 THEN now() ELSE t."synced_at" END
- * WHERE (t."source_system", …, t."_row_hash") IS DISTINCT FROM (EXCLUDED."source_system", …, EXCLUDED."_row_hash")
+ * WHERE (t."properties", …, t."_row_hash") IS DISTINCT FROM (EXCLUDED."properties", …, EXCLUDED."_row_hash")
  *   AND (t."updated_at" > EXCLUDED."updated_at") IS NOT TRUE
  * RETURNING (t.xmax = 0) AS inserted
  * ```
@@ -74,14 +78,6 @@ export function compileWriteStatements(
     `SELECT t.${key} AS cdm_id, t."_row_hash" AS hash, ` +
     (version ? `to_char(t.${version} AT TIME ZONE 'UTC', ${CANONICAL_TIMESTAMP})` : 'NULL::text') +
     ` AS version FROM ${target} AS t WHERE t.${key} = ANY($1::text[])`;
-
-  const classify =
-    `SELECT string_agg(CASE WHEN x.${key} IS NULL THEN 'n' WHEN x."_row_hash" = u.hash THEN 'u' ` +
-    (version ? `WHEN x.${version} > u.version THEN 's' ` : '') +
-    `ELSE 'c' END, '' ORDER BY u.ord) AS status\n` +
-    `FROM unnest($1::text[], $2::text[], $3::timestamptz[]) WITH ORDINALITY AS u(cdm_id, hash, version, ord)\n` +
-    `LEFT JOIN LATERAL (SELECT t.${key}, t."_row_hash"${version ? `, t.${version}` : ''} FROM ${target} AS t ` +
-    `WHERE t.${key} = u.cdm_id LIMIT 1) AS x ON true`;
 
   const copy = `COPY ${target} (${all.join(', ')}) FROM STDIN`;
 
@@ -111,5 +107,5 @@ export function compileWriteStatements(
     `WHERE ${guard.join('\n  AND ')}\n` +
     'RETURNING (t.xmax = 0) AS inserted';
 
-  return { lookup, classify, copy, upsert, columns };
+  return { lookup, copy, upsert, columns };
 }

@@ -1,13 +1,14 @@
 import pg from 'pg';
 import { defaultRegistry } from '../models/index.js';
-import { type Batch, type BatchLimits, DEFAULT_BATCH_LIMITS, prepareBatches } from './batches.js';
+import { type BatchLimits, DEFAULT_BATCH_LIMITS } from './batches.js';
 import { parseEndpoint, resolveLayout, type SinkEndpoint, type WriterLayout } from './endpoint.js';
-import { InvalidRowsError, NotProvisionedError, type RejectedRow, UnsupportedModelError } from './errors.js';
-import type { BatchOutcome, InsertVia } from './execute-batch.js';
+import { BatchWriteError, NotProvisionedError, type RejectedRow, UnsupportedModelError } from './errors.js';
+import type { InsertVia } from './execute-batch.js';
 import { compileModelTarget, type ModelTarget } from './model-target.js';
 import { provisioningProblems } from './provisioned-check.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
-import { type RetryEvent, writeBatch } from './write-batch.js';
+import type { RetryEvent } from './write-batch.js';
+import { writeRows } from './write-rows.js';
 
 /** Tuning shared by both ways of building a writer; every field has a measured default. */
 export interface WriterTuning {
@@ -28,7 +29,10 @@ export interface WriterTuning {
 
 /** Options of `new CdmSinkWriter(...)`: a pool you own, plus where to write. */
 export interface CdmSinkWriterOptions extends WriterTuning {
-  /** A pool the writer borrows connections from; `close()` does not end it. */
+  /**
+   * A pool the writer borrows connections from; `close()` does not end it. Give it an `error` listener:
+   * an idle pooled connection that dies emits `error` on the pool, which crashes a process without one.
+   */
   readonly pool: pg.Pool;
   /** Default `cdm_work`. */
   readonly schema?: string;
@@ -74,31 +78,38 @@ export interface WriteResult {
   readonly rejected: readonly RejectedRow[];
 }
 
-type Settled = { ok: true; outcome: BatchOutcome } | { ok: false; error: unknown };
-
 /**
- * Writes CDM-shaped rows into provisioned sink tables: validated, idempotent, change-aware upserts.
+ * Writes CDM-shaped rows into provisioned sink tables: validated, change-aware, idempotent upserts.
+ *
+ * How: each row is validated (the model's JSON Schema, compiled once), encoded once into its canonical
+ * COPY text and hashed into `_row_hash`; batches are de-duplicated and sorted by `cdm_id`. Per batch, one
+ * lookup fetches the stored hashes and versions of its keys; new rows go in with `COPY` into the table
+ * itself, changed rows with one set-based upsert whose `WHERE` re-checks change and version; unchanged
+ * and stale rows are not sent at all. Batch N executes while batch N+1 is prepared.
  *
  * Guarantees:
- * - every row is validated against the model's JSON Schema before anything of its batch is sent;
- * - upsert on `cdm_id`; an unchanged row is never sent (stored `_row_hash` matches), so it gets no new
- *   tuple, no WAL, and keeps its `synced_at`; `synced_at` moves only on real changes;
+ * - every row is validated before anything of its batch is sent;
+ * - upsert on `cdm_id`; an unchanged row is never sent, so it gets no new tuple, no lock and no WAL, and
+ *   keeps its `synced_at`; `synced_at` moves only on real content changes;
  * - a row whose stored `updated_at` is later than the incoming one is kept (counted as `stale`);
  * - duplicates inside one batch: the last occurrence wins;
  * - one transaction per batch, rows sorted by `cdm_id` (concurrent writers do not deadlock); transient
- *   failures are retried on a fresh connection, and a replay never duplicates;
- * - memory is bounded by the batch limits whatever the input size; at most one batch executes while
- *   the next is prepared;
+ *   failures (SQLSTATE 08xxx, 40001, 40P01, 57P0x, lost connections) are retried on a fresh connection
+ *   with capped exponential backoff, and a replay never duplicates;
+ * - memory is bounded by the batch limits whatever the input size (two batches at most, encoded
+ *   outside the V8 heap); the input is read lazily;
  * - never issues DDL (no temp or stage tables); `assertProvisioned` is one read-only catalog query.
  *
  * Caveats:
- * - a failed call may have committed earlier batches: batches are committed one by one, and errors say
- *   how many rows were (`committedRows`). Re-running the whole call is safe and cheap, because
- *   committed rows come back as unchanged;
- * - across batches, "newer wins" decides rather than input order: a later, older duplicate is `stale`;
- * - counts after a retried COMMIT whose outcome was unknown may report committed rows as unchanged.
+ * - a failed call may have committed earlier batches: batches commit one by one, and errors say how
+ *   many rows of the call were already processed (`committedRows`). Re-running the whole call is safe
+ *   and cheap, because committed rows come back as unchanged;
+ * - across batches "newer wins" decides, not input order: a later but older duplicate is `stale`;
+ * - after a retried COMMIT whose outcome was unknown, rows it committed are counted as unchanged;
+ * - with `onInvalidRow: 'skip'`, the rejected rows' reports are kept for the result (small, but they
+ *   grow with the number of invalid rows).
  *
- * Errors: `UnsupportedModelError`, `InvalidEndpointError` (construction), `NotProvisionedError`,
+ * Errors: `InvalidEndpointError` (construction), `UnsupportedModelError`, `NotProvisionedError`,
  * `InvalidRowsError`, `BatchWriteError` (with `retryable`, SQLSTATE `code` and the failed row range).
  *
  * @example
@@ -111,6 +122,17 @@ type Settled = { ok: true; outcome: BatchOutcome } | { ok: false; error: unknown
  * const r = await writer.write('cdm.work.item', mapIssues(jiraPages), { onInvalidRow: 'skip' });
  * // r: { modelId, received, inserted, updated, unchanged, stale, rejected: [{ index, cdmId, errors }] }
  * await writer.close();
+ * ```
+ * Per batch this sends (see `upsert-sql.ts` for the full statements):
+ * ```sql
+ * SELECT t."cdm_id", t."_row_hash", to_char(t."updated_at" AT TIME ZONE 'UTC', …)
+ *   FROM "cdm_work"."cdm_work_item" AS t WHERE t."cdm_id" = ANY($1::text[]);
+ * BEGIN;  -- only when the batch has both new and changed rows
+ * COPY "cdm_work"."cdm_work_item" ("cdm_id", "properties", …, "_row_hash") FROM STDIN;
+ * INSERT INTO "cdm_work"."cdm_work_item" AS t (…) SELECT … FROM unnest($1::text[], …) AS u(…)
+ *   ON CONFLICT ("cdm_id") DO UPDATE SET … WHERE (t.…) IS DISTINCT FROM (EXCLUDED.…)
+ *   AND (t."updated_at" > EXCLUDED."updated_at") IS NOT TRUE RETURNING (t.xmax = 0) AS inserted;
+ * COMMIT;
  * ```
  */
 export class CdmSinkWriter {
@@ -223,56 +245,27 @@ export class CdmSinkWriter {
   ): Promise<WriteResult> {
     const target = this.target(modelId);
     if (!this.provisioned.has(modelId)) await this.assertProvisioned([modelId]);
-    const skip = (options.onInvalidRow ?? 'reject') === 'skip';
-    const totals = { received: 0, inserted: 0, updated: 0, unchanged: 0, stale: 0 };
-    const rejected: RejectedRow[] = [];
-    let inflight: Promise<Settled> | undefined;
-
-    const settle = async () => {
-      const settled = await inflight;
-      inflight = undefined;
-      if (!settled) return;
-      if (!settled.ok) throw settled.error;
-      totals.inserted += settled.outcome.inserted;
-      totals.updated += settled.outcome.updated;
-      totals.unchanged += settled.outcome.unchanged;
-      totals.stale += settled.outcome.stale;
-    };
-    const start = (batch: Batch) => {
-      const committedRows = totals.inserted + totals.updated + totals.unchanged + totals.stale;
-      inflight = writeBatch(this.pool, target, batch, {
-        retry: this.retry,
-        insertVia: this.insertVia,
-        committedRows,
-        ...(this.onRetry ? { onRetry: this.onRetry } : {}),
-      }).then(
-        (outcome): Settled => ({ ok: true, outcome }),
-        (error): Settled => ({ ok: false, error }),
-      );
-    };
-
     try {
-      for await (const batch of prepareBatches(rows, target.prepare, this.limits)) {
-        totals.received += batch.received;
-        // The previous batch ran while this one was prepared; it must finish before this one starts, so
-        // a key in both is applied in input order and a failure stops the call at the right batch.
-        await settle();
-        if (batch.rejected.length > 0) {
-          if (!skip) {
-            const committed = totals.inserted + totals.updated + totals.unchanged + totals.stale;
-            throw new InvalidRowsError(modelId, batch.rejected, committed);
-          }
-          rejected.push(...batch.rejected);
-        }
-        totals.unchanged += batch.superseded;
-        start(batch);
+      const totals = await writeRows(
+        {
+          pool: this.pool,
+          target,
+          limits: this.limits,
+          retry: this.retry,
+          insertVia: this.insertVia,
+          skipInvalid: options.onInvalidRow === 'skip',
+          onRetry: this.onRetry,
+        },
+        rows,
+      );
+      return { modelId, ...totals };
+    } catch (error) {
+      // The table or a column vanished since the check: check again before the next write.
+      if (error instanceof BatchWriteError && (error.code === '42P01' || error.code === '42703')) {
+        this.provisioned.delete(modelId);
       }
-      await settle();
-    } finally {
-      // On an early exit, never leave a batch running unobserved.
-      if (inflight) await inflight;
+      throw error;
     }
-    return { modelId, ...totals, rejected };
   }
 
   /** Ends the pool if the writer opened it; idempotent. */

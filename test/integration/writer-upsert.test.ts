@@ -126,6 +126,17 @@ describe('upsert semantics', () => {
         expect(after.synced_at).toEqual(before.synced_at);
       }
     }
+
+    // One batch with new rows (COPY) and changed ones (upsert) commits as one transaction.
+    const mixed = await writerFor('basic').write(
+      'cdm.work.item',
+      workItemRows(60, { changedEvery: 5, version: 1 }),
+    );
+    expect(mixed).toMatchObject({ received: 60, inserted: 10, updated: 50, unchanged: 0, stale: 0 });
+    const { rows: count } = await db.pool.query(
+      "SELECT count(*)::int AS n, count(*) FILTER (WHERE summary LIKE '%(v2)')::int AS v2 FROM basic.cdm_work_item",
+    );
+    expect(count[0]).toEqual({ n: 60, v2: 12 });
   });
 
   it('never lets a re-delivered older row overwrite a newer one, and counts it as stale', async () => {
@@ -239,6 +250,39 @@ describe('acceptance: 100k rows', () => {
 });
 
 describe('concurrency', () => {
+  it('a key inserted by a concurrent transaction between lookup and COPY is replayed as an upsert (23505 → conflict)', async () => {
+    await sink('conflict');
+    const other = await db.pool.connect();
+    const retries: RetryEvent[] = [];
+    const pool = new pg.Pool({ connectionString: db.url, max: 1, application_name: 'writer-conflict-test' });
+    try {
+      // Uncommitted: invisible to the writer's lookup, but its COPY of the same key must wait for it.
+      await other.query('BEGIN');
+      await other.query(
+        `INSERT INTO conflict.cdm_work_item (cdm_id, project_cdm_id, issue_type, status, status_category, summary, created_at, updated_at)
+         VALUES ($1, 'p', 'Bug', 'Open', 'todo', 'inserted concurrently', '2020-01-01Z', '2020-01-01Z')`,
+        [cdmIdOf(3)],
+      );
+      const writer = new CdmSinkWriter({ pool, schema: 'conflict', onRetry: (e) => retries.push(e) });
+      const writing = writer.write('cdm.work.item', workItemRows(10));
+      for (let i = 0; i < 100; i++) {
+        const { rows } = await db.pool.query(
+          "SELECT 1 FROM pg_stat_activity WHERE application_name = 'writer-conflict-test' AND wait_event_type = 'Lock'",
+        );
+        if (rows.length > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await other.query('COMMIT');
+      const r = await writing;
+      expect(r).toMatchObject({ received: 10, inserted: 9, updated: 1, unchanged: 0, stale: 0 });
+      expect(retries.map((e) => [e.kind, e.code])).toEqual([['conflict', '23505']]);
+      expect((await rowsOf('conflict')).get(cdmIdOf(3))!.summary).toBe(workItemRow(3).summary);
+    } finally {
+      other.release();
+      await pool.end();
+    }
+  });
+
   it('two writers upserting overlapping keys in opposite orders neither deadlock nor lose the newest version', async () => {
     await sink('race');
     const retries: RetryEvent[] = [];
