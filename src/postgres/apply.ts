@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { OperatorError } from '../errors/index.js';
+import { SCHEMA_LOCK_SQL as LOCK_SQL, SCHEMA_UNLOCK_SQL as UNLOCK_SQL } from './advisory-lock.js';
 import { classifyDbError, isLockTimeout } from './db-errors.js';
 import { hashOf } from './hash.js';
 import { observeSchema } from './introspect.js';
@@ -42,12 +43,6 @@ export interface ApplyResult {
   readonly durationMs: number;
   readonly error?: OperatorError;
 }
-
-/** Advisory lock keyspace: the first key says "cdm-sink-operator", the second is the schema. */
-const LOCK_SQL =
-  "SELECT pg_catalog.pg_advisory_lock(pg_catalog.hashtext('cdm-sink-operator'), pg_catalog.hashtext($1))";
-const UNLOCK_SQL =
-  "SELECT pg_catalog.pg_advisory_unlock(pg_catalog.hashtext('cdm-sink-operator'), pg_catalog.hashtext($1))";
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

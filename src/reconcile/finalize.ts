@@ -3,15 +3,11 @@ import type { CdmSinkProvision } from '../api/types.js';
 import { validateProvision } from '../api/validate.js';
 import { CatalogStore } from '../catalog/index.js';
 import { OperatorError, secretScrubber } from '../errors/index.js';
+import { SCHEMA_LOCK_SQL as LOCK_SQL, SCHEMA_UNLOCK_SQL as UNLOCK_SQL } from '../postgres/advisory-lock.js';
 import { classifyDbError, observeSchema, parseTableOwner, qualified } from '../postgres/index.js';
 import { Action } from './action.js';
 import { nextStatus } from './status.js';
 import type { FinalizeOutcome, ReconcileDeps } from './types.js';
-
-const LOCK_SQL =
-  "SELECT pg_catalog.pg_advisory_lock(pg_catalog.hashtext('cdm-sink-operator'), pg_catalog.hashtext($1))";
-const UNLOCK_SQL =
-  "SELECT pg_catalog.pg_advisory_unlock(pg_catalog.hashtext('cdm-sink-operator'), pg_catalog.hashtext($1))";
 
 /** Drops every table in `schema` whose ownership comment names `sinkId`, under the sink's advisory lock. */
 async function dropOwnedTables(
