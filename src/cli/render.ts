@@ -1,3 +1,4 @@
+import { findCondition } from '../api/conditions.js';
 import type { CdmSinkProvisionStatus } from '../api/types.js';
 import type { PlanReport } from '../reconcile/index.js';
 
@@ -40,7 +41,7 @@ export function renderPlan(
 }
 
 function condition(status: CdmSinkProvisionStatus, type: string) {
-  return status.conditions?.find((c) => c.type === type);
+  return findCondition(status.conditions, type);
 }
 
 /** A status table: one row per provision, then its tables. */

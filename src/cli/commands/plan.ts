@@ -1,3 +1,4 @@
+import { findCondition } from '../../api/conditions.js';
 import type { Format, Output } from '../output.js';
 import { formatError, type Inputs } from '../provision-inputs.js';
 import { renderPlan } from '../render.js';
@@ -26,7 +27,7 @@ export async function planCommand(
           error: r.outcome.error
             ? {
                 reason: r.outcome.error.reason,
-                message: r.outcome.status.conditions?.find((c) => c.type === 'Ready')?.message,
+                message: findCondition(r.outcome.status.conditions, 'Ready')?.message,
               }
             : null,
         })),
@@ -40,7 +41,7 @@ export async function planCommand(
         io.out(renderPlan(`CdmSinkProvision ${r.input.id} (${r.input.source.file})`, r.outcome.plan));
       else
         io.out(
-          `CdmSinkProvision ${r.input.id}: cannot plan: ${r.outcome.status.conditions?.find((c) => c.type === 'Ready')?.message ?? 'unknown error'}`,
+          `CdmSinkProvision ${r.input.id}: cannot plan: ${findCondition(r.outcome.status.conditions, 'Ready')?.message ?? 'unknown error'}`,
         );
     }
   }
