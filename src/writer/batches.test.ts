@@ -3,14 +3,15 @@ import { type Batch, type PrepareRow, prepareBatches } from './batches.js';
 import type { EncodedRow } from './encode-row.js';
 
 const prepare: PrepareRow = (raw, index) => {
-  const row = raw as { id?: string; v?: number; size?: number };
+  // `at` stands for the canonical `updated_at` an encoder gives (fixed-width UTC), or null.
+  const row = raw as { id?: string; v?: number; size?: number; at?: string | null };
   if (!row.id) return { index, cdmId: undefined, errors: [{ field: 'cdm_id', reason: 'is required' }] };
   const chunk = Buffer.alloc(0);
   return {
     index,
     cdmId: row.id,
     hash: `h${row.v ?? 0}`,
-    version: null,
+    version: row.at ?? null,
     chunk,
     start: 0,
     end: row.size ?? 100,
@@ -32,6 +33,56 @@ describe('prepareBatches', () => {
     ]);
     expect(batch!.superseded).toBe(1);
     expect(batch!.received).toBe(3);
+  });
+
+  it('keeps the duplicate with the newest updated_at, not the last one', async () => {
+    const [batch] = await collect(
+      [
+        { id: 'a', v: 9, at: '2026-01-09T00:00:00.000000Z' },
+        { id: 'b' },
+        { id: 'a', v: 1, at: '2026-01-01T00:00:00.000000Z' },
+      ],
+      10,
+    );
+    expect(batch!.rows.map((r) => [r.cdmId, r.hash])).toEqual([
+      ['a', 'h9'],
+      ['b', 'h0'],
+    ]);
+    expect(batch!.superseded).toBe(1);
+    expect(batch!.received).toBe(3);
+  });
+
+  it('lets the later duplicate win a tie of updated_at', async () => {
+    const at = '2026-01-05T00:00:00.000000Z';
+    const [batch] = await collect(
+      [
+        { id: 'a', v: 1, at },
+        { id: 'a', v: 2, at },
+      ],
+      10,
+    );
+    expect(batch!.rows.map((r) => r.hash)).toEqual(['h2']);
+    expect(batch!.superseded).toBe(1);
+  });
+
+  it('ranks a null updated_at below any timestamp; between nulls the later wins', async () => {
+    const at = '2026-01-05T00:00:00.000000Z';
+    const [batch] = await collect(
+      [
+        { id: 'a', v: 1, at: null },
+        { id: 'a', v: 2, at },
+        { id: 'a', v: 3, at: null },
+        { id: 'b', v: 1, at: null },
+        { id: 'b', v: 2, at: null },
+      ],
+      10,
+    );
+    expect(batch!.rows.map((r) => [r.cdmId, r.hash])).toEqual([
+      ['a', 'h2'],
+      ['b', 'h2'],
+    ]);
+    expect(batch!.superseded).toBe(3);
+    expect(batch!.received).toBe(5);
   });
 
   it('cuts batches by distinct rows and by bytes, and records input positions', async () => {

@@ -2,6 +2,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { EncodedRow } from './encode-row.js';
 import type { RejectedRow } from './errors.js';
 import { LineBuffer } from './line-buffer.js';
+import { replacesVersion } from './timestamps.js';
 
 /**
  * Cutting the input stream into bounded batches, each de-duplicated and sorted.
@@ -9,18 +10,20 @@ import { LineBuffer } from './line-buffer.js';
  * Guarantees:
  * - memory is bounded by the batch limits, whatever the input size: the generator pulls the next input
  *   row only when the consumer asks for the next batch (backpressure), and holds one batch at a time;
- * - duplicates of one `cdm_id` inside a batch collapse to the last occurrence (Postgres refuses to let
- *   one upsert touch a row twice, `21000`); across batches, batches run in input order, so the later
- *   one is applied later;
+ * - duplicates of one `cdm_id` inside a batch collapse to one row (Postgres refuses to let one upsert
+ *   touch a row twice, `21000`): the one with the newest `updated_at`, the later one on a tie, a null
+ *   `updated_at` ranking below any timestamp (`replacesVersion`). Across batches, batches run in input
+ *   order and the stored-row check applies the same ordering, so a later batch never replaces a newer
+ *   row an earlier batch of the call wrote; which row survives does not depend on where batches are cut;
  * - rows are sorted by `cdm_id` (code-unit order), so concurrent writers lock overlapping keys in the
  *   same order and cannot deadlock on each other.
  */
 export interface Batch {
-  /** Valid rows, one per `cdm_id`, sorted by it. */
+  /** Valid rows, one per `cdm_id` (the newest of its duplicates), sorted by it. */
   readonly rows: readonly EncodedRow[];
   /** Invalid rows seen while filling this batch, in input order. */
   readonly rejected: readonly RejectedRow[];
-  /** Earlier occurrences of a `cdm_id` replaced by a later one in the same batch. */
+  /** Duplicates of a `cdm_id` that lost to another row of the same batch (older, or earlier on a tie). */
   readonly superseded: number;
   /** Input rows consumed by this batch (valid, invalid and superseded). */
   readonly received: number;
@@ -99,13 +102,13 @@ export async function* prepareBatches(
       rejected.push(prepared);
     } else {
       const previous = byId.get(prepared.cdmId);
-      if (previous) {
+      if (!previous) {
+        byId.set(prepared.cdmId, prepared);
+      } else {
         superseded++;
-        // delete + set moves the key to the end: the map keeps the last occurrence.
-        byId.delete(prepared.cdmId);
+        if (replacesVersion(prepared.version, previous.version)) byId.set(prepared.cdmId, prepared);
       }
-      byId.set(prepared.cdmId, prepared);
-      // Superseded lines stay in the batch's buffer, so every encoded byte counts against the limit.
+      // A losing duplicate's line stays in the batch's buffer, so every encoded byte counts against the limit.
       bytes += prepared.end - prepared.start;
     }
     if (byId.size >= limits.maxRows || bytes >= limits.maxBytes || rejected.length >= limits.maxRows) {

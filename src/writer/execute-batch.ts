@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { EncodedRow } from './encode-row.js';
 import { joinLines } from './line-buffer.js';
+import { replacesVersion } from './timestamps.js';
 import { upsertParams } from './upsert-params.js';
 import type { WriteStatements } from './upsert-sql.js';
 
@@ -12,7 +13,8 @@ import type { WriteStatements } from './upsert-sql.js';
  *
  * 1. look up the stored `_row_hash` and `updated_at` of the batch's keys (one PK probe per key);
  * 2. split the batch: absent → insert; same hash → unchanged (never sent: no lock, no WAL, no dead
- *    tuple); stored version newer → stale (never sent); otherwise → update;
+ *    tuple); stored version newer, or stored one and incoming none → stale (never sent, see
+ *    `replacesVersion`); otherwise → update;
  * 3. new rows go in with `COPY` straight into the table (the physical limit: no upsert work, no stage
  *    table, so no DDL); changed rows with one set-based `INSERT … SELECT FROM unnest(…) ON CONFLICT`
  *    whose `WHERE` re-checks change and version server-side, for rows a concurrent writer touched
@@ -96,9 +98,8 @@ export async function executeBatch(
     const current = stored.get(row.cdmId);
     if (!current) (insertVia === 'copy' ? inserts : upserts).push(row);
     else if (current.hash === row.hash) outcome.unchanged++;
-    // Fixed-width UTC strings compare like the instants they name.
-    else if (current.version !== null && row.version !== null && current.version > row.version)
-      outcome.stale++;
+    // The ordering that collapsed the batch's duplicates, so batch boundaries never change the survivor.
+    else if (!replacesVersion(row.version, current.version)) outcome.stale++;
     else upserts.push(row);
   }
   if (inserts.length === 0 && upserts.length === 0) return outcome;

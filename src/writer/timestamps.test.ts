@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeDate, normalizeTimestamp } from './timestamps.js';
+import { normalizeDate, normalizeTimestamp, replacesVersion } from './timestamps.js';
 
 describe('normalizeTimestamp', () => {
   it.each([
@@ -50,5 +50,24 @@ describe('normalizeDate', () => {
     expect(normalizeDate('0000-01-01')).toBeUndefined();
     expect(normalizeDate('2024-5-1')).toBeUndefined();
     expect(normalizeDate('2024-05-01T00:00:00Z')).toBeUndefined();
+  });
+});
+
+describe('replacesVersion', () => {
+  const at = (iso: string) => normalizeTimestamp(iso)!;
+
+  it('lets the newer instant win, whatever offset it was written with', () => {
+    expect(replacesVersion(at('2026-01-09T00:00:00Z'), at('2026-01-05T00:00:00Z'))).toBe(true);
+    expect(replacesVersion(at('2026-01-01T00:00:00Z'), at('2026-01-05T00:00:00Z'))).toBe(false);
+    // 22:00Z against 23:00Z: the text sorts the other way round.
+    expect(replacesVersion(at('2026-01-09T00:00:00+02:00'), at('2026-01-08T23:00:00Z'))).toBe(false);
+    expect(replacesVersion(at('2026-01-08T23:00:00Z'), at('2026-01-09T00:00:00+02:00'))).toBe(true);
+  });
+
+  it('gives a tie to the incoming row, ranks null below any timestamp, and lets a null replace a null', () => {
+    expect(replacesVersion(at('2026-01-08T22:00:00Z'), at('2026-01-09T00:00:00+02:00'))).toBe(true);
+    expect(replacesVersion(null, at('2026-01-05T00:00:00Z'))).toBe(false);
+    expect(replacesVersion(at('0001-01-01T00:00:00Z'), null)).toBe(true);
+    expect(replacesVersion(null, null)).toBe(true);
   });
 });

@@ -123,3 +123,21 @@ function parseTimestamp(value: string): string | undefined {
     `.${pad(micros, 6)}Z`
   );
 }
+
+/**
+ * Whether a row at version `incoming` takes the place of one at `current` (both canonical `updated_at`
+ * values, or null when the row has none): "newer wins", with a tie going to `incoming`, the later
+ * arrival. A null version ranks below every timestamp: a row that names its version is never replaced
+ * by one that does not. Between two nulls (models without `updated_at`) the later row wins.
+ *
+ * One ordering for duplicates in a batch, for the stored-row check and for the upsert's SQL guard: it is
+ * a total preorder (null lowest, ties to the later row), so collapsing a batch to its winner first and
+ * then comparing that with the stored row gives what applying the rows one by one would. With any other
+ * treatment of null, where a call's rows are cut into batches would change which row survives.
+ *
+ * Canonical forms are fixed-width UTC, so comparing the strings compares the instants, with no parsing
+ * or allocation on this per-row path.
+ */
+export function replacesVersion(incoming: string | null, current: string | null): boolean {
+  return current === null || (incoming !== null && incoming >= current);
+}

@@ -19,7 +19,7 @@ describe('compileWriteStatements', () => {
     expect(sql.upsert).toMatch(
       /WHERE \(t\."properties", t\."source_system", .*, t\."_row_hash"\) IS DISTINCT FROM \(EXCLUDED\."properties"/,
     );
-    expect(sql.upsert).toContain('AND (t."updated_at" > EXCLUDED."updated_at") IS NOT TRUE');
+    expect(sql.upsert).toContain('AND (t."updated_at" IS NULL OR t."updated_at" <= EXCLUDED."updated_at")');
     expect(sql.upsert).toMatch(
       /"synced_at" = CASE WHEN \(t\."properties".*\) IS DISTINCT FROM .* THEN now\(\) ELSE t\."synced_at" END/,
     );
@@ -43,6 +43,6 @@ describe('compileWriteStatements', () => {
   it('quotes every identifier', () => {
     const odd = compileWriteStatements({ schema: 'we"ird', name: 't' }, fields, undefined);
     expect(odd.copy).toContain('"we""ird"."t"');
-    expect(odd.upsert).not.toContain('updated_at" > EXCLUDED');
+    expect(odd.upsert).not.toContain('t."updated_at" <=');
   });
 });

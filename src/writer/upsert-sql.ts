@@ -45,7 +45,8 @@ export interface TableRef {
 
 /**
  * Compiles the statements for `table` whose content columns are `fields` (no writer-managed ones).
- * `versionColumn` (`updated_at`) enables "newer data wins": a stored row with a later version is kept.
+ * `versionColumn` (`updated_at`) enables "newer data wins": a stored row with a later version is kept, and
+ * so is a stored row with a version when the incoming one has none (the order of `replacesVersion`).
  *
  * ```ts
  * compileWriteStatements({ schema: 'cdm_work', name: 'cdm_work_item' }, lineColumns(WORK_ITEM), 'updated_at')
@@ -58,7 +59,7 @@ export interface TableRef {
  *   "synced_at" = CASE WHEN (t."properties", …) IS DISTINCT FROM (EXCLUDED."properties", …)
  *                 THEN now() ELSE t."synced_at" END
  * WHERE (t."properties", …, t."_row_hash") IS DISTINCT FROM (EXCLUDED."properties", …, EXCLUDED."_row_hash")
- *   AND (t."updated_at" > EXCLUDED."updated_at") IS NOT TRUE
+ *   AND (t."updated_at" IS NULL OR t."updated_at" <= EXCLUDED."updated_at")
  * RETURNING (t.xmax = 0) AS inserted
  * ```
  */
@@ -94,8 +95,9 @@ export function compileWriteStatements(
   const guard = [
     // The safety net: even when a concurrent writer got there first, an identical row is not rewritten.
     `${tuple('t', [...content, '"_row_hash"'])} IS DISTINCT FROM ${tuple('EXCLUDED', [...content, '"_row_hash"'])}`,
-    // Newer data wins: a re-delivered older version never replaces a newer stored one.
-    ...(version ? [`(t.${version} > EXCLUDED.${version}) IS NOT TRUE`] : []),
+    // Newer data wins, as `replacesVersion` decides client-side: a re-delivered older version never
+    // replaces a newer stored one, nor does a row without a version (NULL here leaves the row alone).
+    ...(version ? [`(t.${version} IS NULL OR t.${version} <= EXCLUDED.${version})`] : []),
   ];
   const upsert =
     `INSERT INTO ${target} AS t (${all.join(', ')})\n` +

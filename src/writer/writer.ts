@@ -68,11 +68,14 @@ export interface WriteResult {
   readonly inserted: number;
   readonly updated: number;
   /**
-   * Rows whose stored content was already identical (not rewritten), plus earlier duplicates of a
-   * `cdm_id` that a later row of the same batch replaced.
+   * Rows whose stored content was already identical (not rewritten), plus duplicates of a `cdm_id` that
+   * lost to another row of the same batch (an older one, or an earlier one on a tie).
    */
   readonly unchanged: number;
-  /** Rows older (`updated_at`) than the stored row, which was kept. */
+  /**
+   * Rows older (`updated_at`) than the stored row, which was kept; also rows with a null `updated_at`
+   * whose stored row has one.
+   */
   readonly stale: number;
   /** Invalid rows (only with `onInvalidRow: 'skip'`). */
   readonly rejected: readonly RejectedRow[];
@@ -92,7 +95,10 @@ export interface WriteResult {
  * - upsert on `cdm_id`; an unchanged row is never sent, so it gets no new tuple, no lock and no WAL, and
  *   keeps its `synced_at`; `synced_at` moves only on real content changes;
  * - a row whose stored `updated_at` is later than the incoming one is kept (counted as `stale`);
- * - duplicates inside one batch: the last occurrence wins;
+ * - duplicates of a `cdm_id` inside one call: the newest `updated_at` wins, the later one on a tie; a
+ *   null `updated_at` ranks below any timestamp (so between two nulls, and for a model without
+ *   `updated_at`, the later row wins). Timestamps compare as instants, whatever their offset. The same
+ *   order decides within a batch and against the stored row, so it holds across batches too;
  * - one transaction per batch, rows sorted by `cdm_id` (concurrent writers do not deadlock); transient
  *   failures (SQLSTATE 08xxx, 40001, 40P01, 57P0x, lost connections) are retried on a fresh connection
  *   with capped exponential backoff, and a replay never duplicates;
@@ -104,7 +110,8 @@ export interface WriteResult {
  * - a failed call may have committed earlier batches: batches commit one by one, and errors say how
  *   many rows of the call were already processed (`committedRows`). Re-running the whole call is safe
  *   and cheap, because committed rows come back as unchanged;
- * - across batches "newer wins" decides, not input order: a later but older duplicate is `stale`;
+ * - a duplicate dropped inside a batch counts as `unchanged`, one dropped against a row an earlier batch
+ *   stored counts as `stale`: which it is depends on where batches are cut, the stored row does not;
  * - after a retried COMMIT whose outcome was unknown, rows it committed are counted as unchanged;
  * - with `onInvalidRow: 'skip'`, the rejected rows' reports are kept for the result (small, but they
  *   grow with the number of invalid rows).
@@ -131,7 +138,7 @@ export interface WriteResult {
  * COPY "cdm_work"."cdm_work_item" ("cdm_id", "properties", …, "_row_hash") FROM STDIN;
  * INSERT INTO "cdm_work"."cdm_work_item" AS t (…) SELECT … FROM unnest($1::text[], …) AS u(…)
  *   ON CONFLICT ("cdm_id") DO UPDATE SET … WHERE (t.…) IS DISTINCT FROM (EXCLUDED.…)
- *   AND (t."updated_at" > EXCLUDED."updated_at") IS NOT TRUE RETURNING (t.xmax = 0) AS inserted;
+ *   AND (t."updated_at" IS NULL OR t."updated_at" <= EXCLUDED."updated_at") RETURNING (t.xmax = 0) AS inserted;
  * COMMIT;
  * ```
  */

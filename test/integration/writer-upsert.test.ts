@@ -3,6 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cdmIdOf, workItemRow, workItemRows } from '../../bench/writer/rows.js';
 import { defaultRegistry } from '../../src/models/index.js';
 import { CdmSinkWriter, type RetryEvent } from '../../src/writer/index.js';
+import { LineBuffer } from '../../src/writer/line-buffer.js';
+import { compileModelTarget } from '../../src/writer/model-target.js';
+import { upsertParams } from '../../src/writer/upsert-params.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { provisionTables } from '../support/provision.js';
 
@@ -15,6 +18,21 @@ afterAll(async () => {
 });
 
 const item = defaultRegistry.get('cdm.work.item');
+const project = defaultRegistry.get('cdm.work.project');
+
+/** Row `n` at a given `updated_at`, told apart by its summary. */
+function version(n: number, updatedAt: string, summary: string): Record<string, unknown> {
+  return { ...workItemRow(n), updated_at: updatedAt, summary };
+}
+
+function projectIdOf(n: number): string {
+  return `jira:acme.atlassian.net:project:${n}`;
+}
+
+/** A `cdm.work.project` row, whose `updated_at` may be null. */
+function projectRow(n: number, updatedAt: string | null, name: string): Record<string, unknown> {
+  return { cdm_id: projectIdOf(n), source_project_key: `P${n}`, name, updated_at: updatedAt };
+}
 
 async function sink(schema: string): Promise<void> {
   await provisionTables(db.pool, { schema, tablePrefix: 'cdm_', sinkId: `ns/${schema}` }, [item]);
@@ -170,6 +188,114 @@ describe('upsert semantics', () => {
     expect(r).toMatchObject({ received: 7, inserted: 4, updated: 1, unchanged: 2, stale: 0 });
     expect(balanced(r)).toBe(true);
     expect((await rowsOf('dupes')).get(cdmIdOf(1))!.summary).toBe('last');
+  });
+
+  it('keeps the duplicate with the newest updated_at inside one batch, whatever its position', async () => {
+    await sink('newest');
+    const writer = writerFor('newest');
+    await writer.write('cdm.work.item', [version(1, '2026-01-05T00:00:00Z', 'v5')]);
+    const r = await writer.write('cdm.work.item', [
+      version(1, '2026-01-09T00:00:00Z', 'v9'),
+      version(1, '2026-01-01T00:00:00Z', 'v1'),
+    ]);
+    // The dropped duplicate counts as unchanged, like any superseded one.
+    expect(r).toMatchObject({ received: 2, inserted: 0, updated: 1, unchanged: 1, stale: 0 });
+    expect(balanced(r)).toBe(true);
+    const stored = (await rowsOf('newest')).get(cdmIdOf(1))!;
+    expect(stored.summary).toBe('v9');
+    expect((stored.updated_at as Date).toISOString()).toBe('2026-01-09T00:00:00.000Z');
+  });
+
+  it('compares duplicates by the instant of updated_at, not by its spelling', async () => {
+    await sink('instants');
+    const r = await writerFor('instants').write('cdm.work.item', [
+      // 2026-01-08T22:00Z: older than 23:00Z although its text sorts after it.
+      version(1, '2026-01-09T00:00:00+02:00', 'plus two, older'),
+      version(1, '2026-01-08T23:00:00Z', 'utc, newer'),
+      version(2, '2026-01-08T23:00:00Z', 'utc, newer'),
+      version(2, '2026-01-09T00:00:00+02:00', 'plus two, older'),
+      // The same instant spelt twice is a tie: the later one wins.
+      version(3, '2026-01-09T00:00:00+02:00', 'first of a tie'),
+      version(3, '2026-01-08T22:00:00.000Z', 'second of a tie'),
+    ]);
+    expect(r).toMatchObject({ received: 6, inserted: 3, updated: 0, unchanged: 3, stale: 0 });
+    const rows = await rowsOf('instants');
+    expect(rows.get(cdmIdOf(1))!.summary).toBe('utc, newer');
+    expect(rows.get(cdmIdOf(2))!.summary).toBe('utc, newer');
+    expect(rows.get(cdmIdOf(3))!.summary).toBe('second of a tie');
+  });
+
+  it('never lets a later batch of the same call overwrite a newer row an earlier batch wrote', async () => {
+    await sink('across');
+    const writer = writerFor('across', { batchRows: 2 });
+    await writer.write('cdm.work.item', [version(1, '2026-01-05T00:00:00Z', 'v5')]);
+    const r = await writer.write('cdm.work.item', [
+      version(1, '2026-01-09T00:00:00Z', 'v9'),
+      workItemRow(2),
+      // Second batch: v1 and v3 collapse to v3, which is older than the v9 the first batch stored.
+      version(1, '2026-01-01T00:00:00Z', 'v1'),
+      version(1, '2026-01-03T00:00:00Z', 'v3'),
+      workItemRow(3),
+    ]);
+    expect(r).toMatchObject({ received: 5, inserted: 2, updated: 1, unchanged: 1, stale: 1 });
+    expect(balanced(r)).toBe(true);
+    expect((await rowsOf('across')).get(cdmIdOf(1))!.summary).toBe('v9');
+  });
+
+  it('ranks a null updated_at below any timestamp, in one batch and across batches; between nulls the later wins', async () => {
+    await provisionTables(db.pool, { schema: 'nulls', tablePrefix: 'cdm_', sinkId: 'ns/nulls' }, [project]);
+    const projects = async () => {
+      const { rows } = await db.pool.query('SELECT cdm_id, name FROM nulls.cdm_work_project');
+      return new Map(rows.map((p) => [p.cdm_id as string, p.name as string]));
+    };
+    const input = (first: number) => [
+      projectRow(first, '2026-01-09T00:00:00Z', 'dated, then null'),
+      projectRow(first, null, 'null after a date'),
+      projectRow(first + 1, null, 'null, then dated'),
+      projectRow(first + 1, '2026-01-01T00:00:00Z', 'dated after a null'),
+      projectRow(first + 2, null, 'first null'),
+      projectRow(first + 2, null, 'second null'),
+    ];
+    const expected = (first: number): [string, string][] => [
+      [projectIdOf(first), 'dated, then null'],
+      [projectIdOf(first + 1), 'dated after a null'],
+      [projectIdOf(first + 2), 'second null'],
+    ];
+
+    const oneBatch = await writerFor('nulls').write('cdm.work.project', input(1));
+    expect(oneBatch).toMatchObject({ received: 6, inserted: 3, updated: 0, unchanged: 3, stale: 0 });
+    // One row per batch: the same outcome through the stored-row guard.
+    const rowByRow = await writerFor('nulls', { batchRows: 1 }).write('cdm.work.project', input(4));
+    expect(rowByRow).toMatchObject({ received: 6, inserted: 3, updated: 2, unchanged: 0, stale: 1 });
+    expect(await projects()).toEqual(new Map([...expected(1), ...expected(4)]));
+  });
+
+  it("orders versions the same way in the upsert's own guard, which covers rows changed after the lookup", async () => {
+    await provisionTables(db.pool, { schema: 'guard', tablePrefix: 'cdm_', sinkId: 'ns/guard' }, [project]);
+    const target = compileModelTarget(project, 'guard', 'cdm_');
+    // Straight to the statement, past the lookup, as when a concurrent writer got there in between.
+    const upsert = async (rows: Record<string, unknown>[]) => {
+      const lines = new LineBuffer();
+      const encoded = rows.map((row, i) => {
+        const prepared = target.prepare(row, i, lines);
+        if ('errors' in prepared) throw new Error(JSON.stringify(prepared.errors));
+        return prepared;
+      });
+      const params = upsertParams(encoded, target.statements.columns.length);
+      return (await db.pool.query(target.statements.upsert, params)).rowCount;
+    };
+    const names = async () => {
+      const { rows } = await db.pool.query('SELECT cdm_id, name FROM guard.cdm_work_project ORDER BY cdm_id');
+      return rows.map((p) => p.name as string);
+    };
+    const stored = [projectRow(1, '2026-01-09T00:00:00Z', 'nine'), projectRow(2, null, 'none')];
+    expect(await upsert(stored)).toBe(2);
+    const swapped = [projectRow(1, null, 'none after nine'), projectRow(2, '2026-01-01T00:00:00Z', 'one')];
+    expect(await upsert(swapped)).toBe(1);
+    expect(await names()).toEqual(['nine', 'one']);
+    expect(await upsert([projectRow(1, '2026-01-09T01:00:00+02:00', 'older, by its instant')])).toBe(0);
+    expect(await upsert([projectRow(1, '2026-01-09T02:00:00+02:00', 'same instant')])).toBe(1);
+    expect(await names()).toEqual(['same instant', 'one']);
   });
 
   it('stores identical rows through COPY and through the upsert, including text that breaks naive encoders', async () => {
