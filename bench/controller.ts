@@ -71,7 +71,7 @@ function provision(i: number, schemas: number): CdmSinkProvision {
       },
       models: MODEL_SETS[i % MODEL_SETS.length]!,
       catalog: { register: true, domain: 'cdm.work' },
-      policy: { lockTimeout: '5s', drift: 'Correct' },
+      policy: { lockTimeout: '5s', drift: 'Correct', adopt: false },
       deletionPolicy: 'Retain',
       suspend: false,
     },

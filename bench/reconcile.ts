@@ -16,7 +16,7 @@ const PROVISION: CdmSinkProvision = {
     },
     models: ['cdm.work.project', 'cdm.work.user', 'cdm.work.item', 'cdm.work.comment', 'cdm.work.worklog'],
     catalog: { register: true, domain: 'cdm.work' },
-    policy: { lockTimeout: '5s', drift: 'Correct' },
+    policy: { lockTimeout: '5s', drift: 'Correct', adopt: false },
     deletionPolicy: 'Retain',
     suspend: false,
   },

@@ -1,6 +1,7 @@
 import { CDM_WORK_MODELS } from '../models/index.js';
 import { MAX_IDENTIFIER_BYTES } from '../postgres/identifiers.js';
 import { desiredTable } from '../postgres/table-spec.js';
+import { LABEL_KEY_RULE } from './label-key.js';
 import { CDM_JDBC_CAPABILITIES, CDM_JDBC_TEMPLATE_ID } from './template.js';
 
 /**
@@ -29,7 +30,23 @@ export const LONGEST_GENERATED_SUFFIX = Math.max(
 export const MAX_TABLE_PREFIX_BYTES = MAX_IDENTIFIER_BYTES - LONGEST_GENERATED_SUFFIX;
 
 const IDENTIFIER = '^[a-z_][a-z0-9_]*$';
+const OPTIONAL_IDENTIFIER = '^([a-z_][a-z0-9_]*)?$';
 const DNS_SUBDOMAIN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+const DURATION = '^[0-9]+(ms|s|m)$';
+/**
+ * Free text without NUL, which Postgres cannot store in text or jsonb (22021/22P05). Written `\x00`:
+ * the API server compiles patterns as RE2, which has no `\u` escape, and Ajv as JavaScript, where
+ * `\x00` means the same. (Lone surrogates cannot be written portably at all; code checks those.)
+ */
+export const NO_NUL = '^[^\\x00]*$';
+
+/** What to write instead, for each pattern's error message. */
+export const PATTERN_HINTS: Readonly<Record<string, string>> = {
+  [IDENTIFIER]: "use lower-case letters, digits and '_', starting with a letter or '_'",
+  [OPTIONAL_IDENTIFIER]: "use lower-case letters, digits and '_', starting with a letter or '_'",
+  [DNS_SUBDOMAIN]: 'use a lower-case DNS subdomain name such as jira-cdm-sink',
+  [DURATION]: 'use a whole number and ms, s or m, such as 5s',
+};
 
 const string = (description: string, extra: Schema = {}): Schema => ({
   type: 'string',
@@ -80,7 +97,7 @@ export const SPEC_SCHEMA: Schema = {
         }),
         tablePrefix: string(
           `Prefix of every table name (model id without "cdm.", dots as "_"). At most ${MAX_TABLE_PREFIX_BYTES} bytes so the longest generated name fits Postgres' ${MAX_IDENTIFIER_BYTES}-byte limit.`,
-          { default: 'cdm_', pattern: '^([a-z_][a-z0-9_]*)?$', maxLength: MAX_TABLE_PREFIX_BYTES },
+          { default: 'cdm_', pattern: OPTIONAL_IDENTIFIER, maxLength: MAX_TABLE_PREFIX_BYTES },
         ),
       },
     },
@@ -98,15 +115,18 @@ export const SPEC_SCHEMA: Schema = {
       default: {},
       properties: {
         register: { type: 'boolean', default: true, description: 'Register datasets in the catalog.' },
-        domain: string('Catalog domain of the datasets.', {
+        domain: string('Catalog domain of the datasets: 1 to 128 characters of valid Unicode, no NUL.', {
           default: 'cdm.work',
           minLength: 1,
           maxLength: 128,
+          pattern: NO_NUL,
         }),
         labels: {
           type: 'object',
-          description: 'Extra labels on every dataset (string to string).',
-          additionalProperties: { type: 'string', maxLength: 256 },
+          // A structural CRD schema cannot constrain map keys (no propertyNames); the controller and
+          // the CLI check them in code (validate.ts), so the rule is spelled out here instead.
+          description: `Extra labels on every dataset (string to string). Keys: ${LABEL_KEY_RULE}. Values: at most 256 characters of valid Unicode, no NUL.`,
+          additionalProperties: { type: 'string', maxLength: 256, pattern: NO_NUL },
         },
       },
     },
@@ -117,16 +137,22 @@ export const SPEC_SCHEMA: Schema = {
       properties: {
         lockTimeout: string('lock_timeout for each DDL statement, e.g. 5s, 500ms, 1m.', {
           default: '5s',
-          pattern: '^[0-9]+(ms|s|m)$',
+          pattern: DURATION,
         }),
         drift: string('Correct: re-create what went missing. Report: touch nothing, report it.', {
           default: 'Correct',
           enum: ['Correct', 'Report'],
         }),
+        adopt: {
+          type: 'boolean',
+          default: false,
+          description:
+            'Take over an existing table at a target name that carries no cdm-sink-operator ownership comment, when its columns and key are compatible with the model: only additive changes are made, the comment records the adoption, and deletionPolicy: Delete releases it instead of dropping it. Off: such a table is a conflict (UnmanagedTableExists) and is never touched.',
+        },
       },
     },
     deletionPolicy: string(
-      'Retain: keep tables, mark datasets deleted. Delete: drop the tables this provision owns.',
+      'Retain: keep tables, mark datasets deleted. Delete: drop the tables this provision created (adopted tables are released and kept), mark datasets deleted.',
       {
         default: 'Retain',
         enum: ['Retain', 'Delete'],

@@ -26,7 +26,7 @@ export interface CdmSinkProvisionSpec {
   };
   models: string[];
   catalog: { register: boolean; domain: string; labels?: Record<string, string> };
-  policy: { lockTimeout: string; drift: DriftPolicy };
+  policy: { lockTimeout: string; drift: DriftPolicy; adopt: boolean };
   deletionPolicy: DeletionPolicy;
   suspend: boolean;
 }

@@ -28,7 +28,7 @@ describe('validateProvision', () => {
       },
       models: ['cdm.work.project', 'cdm.work.user', 'cdm.work.item', 'cdm.work.comment', 'cdm.work.worklog'],
       catalog: { register: true, domain: 'cdm.work' },
-      policy: { lockTimeout: '5s', drift: 'Correct' },
+      policy: { lockTimeout: '5s', drift: 'Correct', adopt: false },
       deletionPolicy: 'Retain',
       suspend: false,
     });
@@ -96,5 +96,88 @@ describe('validateProvision', () => {
     expect(errors.find((e) => e.path === 'spec.modles')?.message).toContain(
       'unknown field; valid fields here are: endpoint, models',
     );
+  });
+});
+
+describe('validateProvision: catalog labels and domain', () => {
+  const withCatalog = (catalog: Record<string, unknown>) => {
+    const doc = base();
+    Object.assign(doc.spec, { catalog });
+    return doc;
+  };
+
+  it('rejects a NUL character in a label value, a label key or the domain, naming the field', () => {
+    expect(errorsOf(withCatalog({ labels: { team: 'ana\u0000lytics' } }))).toEqual([
+      { path: 'spec.catalog.labels.team', reason: 'InvalidSpec', message: expect.stringMatching(/NUL/) },
+    ]);
+    expect(errorsOf(withCatalog({ domain: 'cdm\u0000work' }))).toEqual([
+      { path: 'spec.catalog.domain', reason: 'InvalidSpec', message: expect.stringMatching(/NUL/) },
+    ]);
+    expect(errorsOf(withCatalog({ labels: { 'te\u0000am': 'x' } }))).toEqual([
+      {
+        path: 'spec.catalog.labels["te\\u0000am"]',
+        reason: 'InvalidSpec',
+        message: expect.stringMatching(/label key.*letters, digits/),
+      },
+    ]);
+  });
+
+  it('rejects a lone surrogate in a label value, a label key or the domain, and accepts whole characters', () => {
+    expect(errorsOf(withCatalog({ labels: { team: 'x\uD800' } }))).toEqual([
+      {
+        path: 'spec.catalog.labels.team',
+        reason: 'InvalidSpec',
+        message: expect.stringMatching(/surrogate/),
+      },
+    ]);
+    expect(errorsOf(withCatalog({ domain: '\uDC00cdm' }))).toEqual([
+      { path: 'spec.catalog.domain', reason: 'InvalidSpec', message: expect.stringMatching(/surrogate/) },
+    ]);
+    expect(errorsOf(withCatalog({ labels: { '\uD800': 'x' } }))).toEqual([
+      expect.objectContaining({
+        path: 'spec.catalog.labels["\\ud800"]',
+        message: expect.stringMatching(/label key/),
+      }),
+    ]);
+    expect(
+      validateProvision(withCatalog({ domain: 'cdm.wörk 😀', labels: { team: 'ana 😀 lytics' } })).ok,
+    ).toBe(true);
+  });
+
+  it('restricts label keys to Kubernetes label-key syntax: non-empty, a name of at most 63, a prefix of at most 253', () => {
+    const good = ['team', 'Team_1.x-y', 'example.com/team', `${'a'.repeat(253)}/${'b'.repeat(63)}`];
+    expect(validateProvision(withCatalog({ labels: Object.fromEntries(good.map((k) => [k, 'v'])) })).ok).toBe(
+      true,
+    );
+    const bad = [
+      '',
+      'a'.repeat(64),
+      `${'a'.repeat(254)}/team`,
+      'has space',
+      '-team',
+      'Example.com/team',
+      'a/b/c',
+    ];
+    const errors = errorsOf(withCatalog({ labels: Object.fromEntries(bad.map((k) => [k, 'v'])) }));
+    expect(errors).toHaveLength(bad.length);
+    for (const e of errors) {
+      expect(e.path).toMatch(/^spec\.catalog\.labels/);
+      expect(e.message).toMatch(/is not a valid label key/);
+      expect(e.message.length).toBeLessThan(500);
+    }
+  });
+
+  it('rejects a 50 MB label value within a second, quoting only its first characters', () => {
+    const value = 'x'.repeat(50 * 1024 * 1024);
+    const started = performance.now();
+    const errors = errorsOf(withCatalog({ labels: { team: value } }));
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(errors).toEqual([
+      {
+        path: 'spec.catalog.labels.team',
+        reason: 'InvalidSpec',
+        message: `"${'x'.repeat(64)}…" (52428800 characters) is longer than 256 characters`,
+      },
+    ]);
   });
 });

@@ -1,7 +1,10 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { defaultRegistry } from '../models/index.js';
 import { layoutProblems } from '../postgres/desired-schema.js';
-import { SPEC_SCHEMA } from './schema.js';
+import { excerpt } from './excerpt.js';
+import { fieldPath, pointerSegments } from './field-path.js';
+import { NO_NUL, PATTERN_HINTS, SPEC_SCHEMA } from './schema.js';
+import { specStringProblems } from './spec-strings.js';
 import { strictSchema } from './strict-schema.js';
 import { TEMPLATES } from './template.js';
 import { API_GROUP_VERSION, type CdmSinkProvision, KIND } from './types.js';
@@ -21,31 +24,28 @@ const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose
 const validateSpec = ajv.compile(strictSchema(SPEC_SCHEMA) as object);
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
-function fieldPath(instancePath: string): string {
-  return ['spec', ...instancePath.split('/').filter(Boolean)].join('.').replace(/\.(\d+)(?=\.|$)/g, '[$1]');
-}
-
 function describe(error: ErrorObject): SpecError {
-  const path = fieldPath(error.instancePath);
+  const segments = ['spec', ...pointerSegments(error.instancePath)];
+  const path = fieldPath(segments);
   const params = error.params as Record<string, unknown>;
   const schema = error.parentSchema as Record<string, unknown> | undefined;
   switch (error.keyword) {
     case 'additionalProperties': {
       const known = Object.keys((schema?.properties as object) ?? {}).join(', ');
       return {
-        path: `${path}.${String(params.additionalProperty)}`,
+        path: fieldPath([...segments, String(params.additionalProperty)]),
         message: `unknown field; valid fields here are: ${known}`,
         reason: 'InvalidSpec',
       };
     }
     case 'required':
       return {
-        path: `${path}.${String(params.missingProperty)}`,
+        path: fieldPath([...segments, String(params.missingProperty)]),
         message: 'is required',
         reason: 'InvalidSpec',
       };
     case 'enum': {
-      const allowed = (params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ');
+      const allowed = (params.allowedValues as unknown[]).map((v) => excerpt(v)).join(', ');
       const isModel = /^spec\.models\[\d+\]$/.test(path);
       return {
         path,
@@ -55,22 +55,33 @@ function describe(error: ErrorObject): SpecError {
         reason: isModel ? 'UnsupportedModel' : 'InvalidSpec',
       };
     }
-    case 'pattern':
+    case 'pattern': {
+      const pattern = String(params.pattern);
+      if (pattern === NO_NUL) {
+        const at = String(error.data).indexOf('\u0000');
+        return {
+          path,
+          message: `contains the NUL character (\\u0000 at character ${at + 1}), which Postgres cannot store: remove it`,
+          reason: 'InvalidSpec',
+        };
+      }
+      const hint = PATTERN_HINTS[pattern];
       return {
         path,
-        message: `${JSON.stringify(error.data)} does not match ${String(params.pattern)} (use lower-case letters, digits and '_', starting with a letter or '_')`,
+        message: `${excerpt(error.data)} does not match ${pattern}${hint ? ` (${hint})` : ''}`,
         reason: 'InvalidSpec',
       };
+    }
     case 'maxLength':
       return {
         path,
-        message: `${JSON.stringify(error.data)} is longer than ${String(params.limit)} characters`,
+        message: `${excerpt(error.data)} is longer than ${String(params.limit)} characters`,
         reason: 'InvalidSpec',
       };
     case 'uniqueItems':
       return {
         path,
-        message: `lists ${JSON.stringify((error.data as unknown[])[params.j as number])} twice; each model may appear once`,
+        message: `lists ${excerpt((error.data as unknown[])[params.j as number])} twice; each model may appear once`,
         reason: 'InvalidSpec',
       };
     default:
@@ -92,14 +103,14 @@ export function validateProvision(document: unknown): ValidationResult {
   if (doc.apiVersion !== API_GROUP_VERSION) {
     errors.push({
       path: 'apiVersion',
-      message: `is ${JSON.stringify(doc.apiVersion)}; use ${API_GROUP_VERSION}`,
+      message: `is ${excerpt(doc.apiVersion)}; use ${API_GROUP_VERSION}`,
       reason: 'InvalidSpec',
     });
   }
   if (doc.kind !== KIND)
     errors.push({
       path: 'kind',
-      message: `is ${JSON.stringify(doc.kind)}; use ${KIND}`,
+      message: `is ${excerpt(doc.kind)}; use ${KIND}`,
       reason: 'InvalidSpec',
     });
   const metadata = (doc.metadata ?? {}) as Record<string, unknown>;
@@ -124,7 +135,7 @@ export function validateProvision(document: unknown): ValidationResult {
   for (const key of Object.keys(doc)) {
     if (!known.has(key))
       errors.push({
-        path: key,
+        path: fieldPath([key]),
         message: 'unknown top-level field; valid: apiVersion, kind, metadata, spec',
         reason: 'InvalidSpec',
       });
@@ -134,6 +145,7 @@ export function validateProvision(document: unknown): ValidationResult {
     return { ok: false, errors };
   }
   if (!validateSpec(doc.spec)) errors.push(...(validateSpec.errors ?? []).map(describe));
+  errors.push(...specStringProblems(doc.spec));
   if (errors.length > 0) return { ok: false, errors };
 
   const provision = {

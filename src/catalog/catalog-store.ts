@@ -1,10 +1,14 @@
 import type pg from 'pg';
 import { OperatorError } from '../errors/index.js';
 import { classifyDbError } from '../postgres/db-errors.js';
+import { withDedicatedClient } from '../postgres/dedicated-client.js';
 import { canonicalJson } from '../postgres/hash.js';
 import { quoteIdent } from '../postgres/identifiers.js';
 import { catalogDdl } from './catalog-ddl.js';
 import type { DatasetRecord } from './dataset-record.js';
+
+const CATALOG_LOCK_SQL =
+  "SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('cdm-sink-operator'), pg_catalog.hashtext('catalog:' || $1))";
 
 /** A `catalog.dataset` row as stored. */
 export interface StoredDataset extends DatasetRecord {
@@ -125,10 +129,23 @@ export class CatalogStore {
     const rows = desired.filter((r) => changes.has(r.dataset_id));
     const columns = RECORD_COLUMNS.map(quoteIdent).join(', ');
     const tracked = RECORD_COLUMNS.filter((c) => c !== 'dataset_id');
+    // Registering asserts the table is this sink's (its ownership comment says so, or it would be a
+    // conflict): another sink's active dataset for the same physical table is stale, and is marked
+    // deleted in the same statement, so the catalog never lists one table twice.
     const sql = `
+      WITH r AS (
+        SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(${RECORD_COLUMNS.map((c) => `${quoteIdent(c)} ${COLUMN_TYPES[c] ?? 'text'}`).join(', ')})
+      ), superseded AS (
+        UPDATE ${this.#table} AS o SET status = 'deleted', deleted_at = now(), updated_at = now()
+        FROM r
+        WHERE o.status = 'active' AND o.dataset_id <> r.dataset_id
+          AND (o.host, o.port, o.database_name, o.schema_name, o.table_name)
+            = (r.host, r.port, r.database_name, r.schema_name, r.table_name)
+        RETURNING 1
+      )
       INSERT INTO ${this.#table} AS d (${columns})
       SELECT ${RECORD_COLUMNS.map((c) => `r.${quoteIdent(c)}`).join(', ')}
-      FROM jsonb_to_recordset($1::jsonb) AS r(${RECORD_COLUMNS.map((c) => `${quoteIdent(c)} ${COLUMN_TYPES[c] ?? 'text'}`).join(', ')})
+      FROM r
       ON CONFLICT (dataset_id) DO UPDATE SET
         ${tracked.map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`).join(',\n        ')},
         schema_version = d.schema_version + CASE WHEN d.schema_hash IS DISTINCT FROM EXCLUDED.schema_hash THEN 1 ELSE 0 END,
@@ -148,9 +165,30 @@ export class CatalogStore {
       await this.#pool.query(sql, [JSON.stringify(rows)]);
     } catch (error) {
       if (!isMissingRelation(error)) throw error;
-      await this.#pool.query(catalogDdl(this.#schema));
+      await this.#createCatalog();
       await this.#pool.query(sql, [JSON.stringify(rows)]);
     }
+  }
+
+  /**
+   * Two first registrations at once would both run `CREATE … IF NOT EXISTS`, and one would fail on the
+   * catalog's unique index of type names (23505): `IF NOT EXISTS` checks before, not under, a lock. The
+   * transaction-level advisory lock makes the second wait and then find everything in place.
+   */
+  async #createCatalog(): Promise<void> {
+    await withDedicatedClient(this.#pool, async (client, session) => {
+      await client.query('BEGIN');
+      try {
+        await client.query(CATALOG_LOCK_SQL, [this.#schema]);
+        await client.query(catalogDdl(this.#schema));
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {
+          session.broken = true;
+        });
+        throw error;
+      }
+    });
   }
 
   /** Marks datasets deleted (all of the sink's, or only `datasetIds`); returns how many changed. */

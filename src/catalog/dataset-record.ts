@@ -1,3 +1,5 @@
+import { parse as parseConnectionString } from 'pg-connection-string';
+import { OperatorError } from '../errors/index.js';
 import { LOGICAL_TYPES, type ModelSpec } from '../models/index.js';
 import { hashOf } from '../postgres/hash.js';
 import type { TableSpec } from '../postgres/table-spec.js';
@@ -112,12 +114,27 @@ export function datasetRecord(
   };
 }
 
-/** Host, port and database of a postgresql:// URL; the credentials are dropped here. */
+/**
+ * Host, port and database of a connection string, parsed as node-postgres parses it (so every form it
+ * accepts works, e.g. `postgres://user:pw@/db?host=/var/run/postgresql`); the credentials are dropped here.
+ *
+ * Errors: an unparseable string throws an `InvalidConnection` `OperatorError` that never quotes the
+ * string (the parser's own error carries it, password included).
+ */
 export function sinkLocation(url: string): SinkLocation {
-  const parsed = new URL(url);
+  let parsed: ReturnType<typeof parseConnectionString>;
+  try {
+    parsed = parseConnectionString(url);
+  } catch {
+    throw new OperatorError(
+      'InvalidConnection',
+      'the connection string is not a valid postgres:// URL (check the host list, the port and percent-encoding of special characters in the password); fix the value in the connection Secret',
+      false,
+    );
+  }
   return {
-    host: parsed.hostname || 'localhost',
+    host: parsed.host || 'localhost',
     port: parsed.port ? Number(parsed.port) : 5432,
-    database: decodeURIComponent(parsed.pathname.replace(/^\//, '')) || 'postgres',
+    database: parsed.database || parsed.user || 'postgres',
   };
 }

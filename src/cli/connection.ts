@@ -13,8 +13,22 @@ export interface ConnectionOptions {
   readonly log: (line: string) => void;
 }
 
+/**
+ * Where a provision's database URL came from, as `plan` and `apply` report it (`-o json`: `database`).
+ * Never the URL itself, which may carry a password.
+ */
+export type DatabaseSource =
+  | { readonly source: 'flag' | 'env' }
+  | { readonly source: 'secret'; readonly secret: string; readonly key: string }
+  | { readonly source: 'embedded'; readonly secret: string; readonly key: string; readonly reason: string };
+
+export interface ResolvedDatabase {
+  readonly url: string;
+  readonly database: DatabaseSource;
+}
+
 export interface Connections {
-  resolveDatabaseUrl(provision: CdmSinkProvision): Promise<string>;
+  resolve(provision: CdmSinkProvision): Promise<ResolvedDatabase>;
   /** Stops the embedded Postgres if this run started it; its data stays under `.cdm-sink/`. */
   close(): Promise<void>;
 }
@@ -30,16 +44,21 @@ function secretValue(secret: Record<string, unknown>, key: string): string | und
 /**
  * Where each provision's database is, in DESIGN.md §6 order: `--database-url`, `CDM_SINK_DATABASE_URL`,
  * a Secret among the manifests matching `secretRef`, else an embedded Postgres kept under `.cdm-sink/`
- * (started on first need, shared by every provision of the run).
+ * (started on first need, shared by every provision of the run). The fallback is said out loud, per
+ * provision: a Secret left out of `-f` by mistake would otherwise provision a throwaway local database
+ * and still report Ready.
  */
 export function connections(options: ConnectionOptions): Connections {
-  const fixed = options.databaseUrl ?? options.env.CDM_SINK_DATABASE_URL;
+  const flag = options.databaseUrl;
+  const env = options.env.CDM_SINK_DATABASE_URL;
   let embedded: Promise<EmbeddedServer> | undefined;
   return {
-    async resolveDatabaseUrl(provision) {
-      if (fixed) return fixed;
+    async resolve(provision) {
+      if (flag) return { url: flag, database: { source: 'flag' } };
+      if (env) return { url: env, database: { source: 'env' } };
       const ref = provision.spec.endpoint.connection.secretRef;
       const namespace = provision.metadata.namespace ?? 'default';
+      const secretId = `${namespace}/${ref.name}`;
       const secret = options.secrets.find((s) => {
         const meta = (s.value.metadata ?? {}) as Record<string, unknown>;
         return meta.name === ref.name && (meta.namespace ?? 'default') === namespace;
@@ -49,17 +68,19 @@ export function connections(options: ConnectionOptions): Connections {
         if (!value) {
           throw new OperatorError(
             'SecretNotFound',
-            `Secret ${namespace}/${ref.name} in ${secret.file} has no key "${ref.key}"; add it (a postgresql:// URL) or fix spec.endpoint.connection.secretRef.key`,
+            `Secret ${secretId} in ${secret.file} has no key "${ref.key}"; add it (a postgresql:// URL) or fix spec.endpoint.connection.secretRef.key`,
             false,
           );
         }
-        return value;
+        return { url: value, database: { source: 'secret', secret: secretId, key: ref.key } };
       }
-      embedded ??= (async () => {
-        options.log('no database URL given: using the embedded Postgres');
-        return startLocalServer(options.cwd, options.log);
-      })();
-      return (await embedded).url;
+      const reason = `Secret ${secretId} (key ${ref.key}) is not among the manifests and no --database-url or CDM_SINK_DATABASE_URL is set: using the embedded Postgres at .cdm-sink/`;
+      options.log(`${namespace}/${provision.metadata.name}: ${reason}`);
+      embedded ??= startLocalServer(options.cwd, options.log);
+      return {
+        url: (await embedded).url,
+        database: { source: 'embedded', secret: secretId, key: ref.key, reason },
+      };
     },
     async close() {
       if (embedded) await (await embedded).stop();

@@ -2,7 +2,7 @@ import { type ParsedArgs, parseArgs, single, UsageError } from './args.js';
 import { applyCommand } from './commands/apply.js';
 import { planCommand } from './commands/plan.js';
 import { validateCommand } from './commands/validate.js';
-import { type Format, type Output, processOutput } from './output.js';
+import { type Format, flushProcessOutput, type Output, processOutput } from './output.js';
 import { readInputs } from './provision-inputs.js';
 
 const USAGE = `Usage: cdm-sink <command> [flags]
@@ -37,12 +37,23 @@ function format(args: ParsedArgs): Format {
   return value;
 }
 
-/** The `cdm-sink` entry point; returns the exit code. */
+/** The `cdm-sink` entry point; returns the exit code once all output is written. */
 export async function main(
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
   io: Output = processOutput,
   cwd = process.cwd(),
+): Promise<number> {
+  const code = await run(argv, env, io, cwd);
+  if (io === processOutput) await flushProcessOutput();
+  return code;
+}
+
+async function run(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  io: Output,
+  cwd: string,
 ): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {

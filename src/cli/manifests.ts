@@ -1,7 +1,9 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { type Document, isAlias, isMap, isScalar } from 'yaml';
 import { API_GROUP, KIND } from '../api/types.js';
+import { type CappedRead, limitMessages, MANIFEST_LIMITS, readCapped } from './manifest-limits.js';
+import { parseStream } from './yaml-stream.js';
 
 /** One YAML document and where it came from, for error messages. */
 export interface ManifestDocument {
@@ -29,9 +31,28 @@ async function expand(target: string): Promise<string[]> {
     .sort();
 }
 
+/** A top-level scalar field, read from the parsed document without converting the rest of it. */
+function field(doc: Document.Parsed, name: string): unknown {
+  const node = doc.get(name, true);
+  const target = isAlias(node) ? node.resolve(doc) : node;
+  return isScalar(target) ? target.value : undefined;
+}
+
+type Role = 'provision' | 'secret' | 'ignored';
+
+function roleOf(doc: Document.Parsed): Role {
+  const kind = field(doc, 'kind');
+  const apiVersion = field(doc, 'apiVersion');
+  if (kind === KIND || String(apiVersion ?? '').startsWith(`${API_GROUP}/`)) return 'provision';
+  if (kind === 'Secret' && apiVersion === 'v1') return 'secret';
+  return 'ignored';
+}
+
 /**
  * Reads manifests from files and folders (multi-document YAML). `CdmSinkProvision`s and Secrets are
- * kept; other kinds are ignored, so a whole GitOps folder can be passed as is.
+ * kept; other kinds are ignored, so a whole GitOps folder can be passed as is. Those are recognised
+ * from the parsed YAML before anything is converted to plain values, so documents of other kinds
+ * (whatever their size or aliases) are never expanded. Limits: MANIFEST_LIMITS.
  */
 export async function loadManifests(targets: readonly string[]): Promise<ManifestSet> {
   const set: ManifestSet = { provisions: [], secrets: [], errors: [] };
@@ -43,36 +64,59 @@ export async function loadManifests(targets: readonly string[]): Promise<Manifes
       set.errors.push({ file: target, index: 0, path: '', message: (error as Error).message });
       continue;
     }
-    for (const file of files) {
-      const documents = parseAllDocuments(await readFile(file, 'utf8'));
-      for (const [i, doc] of (Array.isArray(documents) ? documents : [documents]).entries()) {
-        if (doc.errors.length > 0) {
-          set.errors.push({
-            file,
-            index: i + 1,
-            path: '',
-            message: `invalid YAML: ${doc.errors[0]!.message}`,
-          });
-          continue;
-        }
-        const value = doc.toJS() as unknown;
-        if (value === null || value === undefined) continue;
-        if (typeof value !== 'object' || Array.isArray(value)) {
-          set.errors.push({
-            file,
-            index: i + 1,
-            path: '',
-            message: 'a manifest must be a YAML mapping with apiVersion and kind',
-          });
-          continue;
-        }
-        const record = value as Record<string, unknown>;
-        const entry = { file, index: i + 1, value: record };
-        if (record.kind === KIND || String(record.apiVersion ?? '').startsWith(`${API_GROUP}/`))
-          set.provisions.push(entry);
-        else if (record.kind === 'Secret' && record.apiVersion === 'v1') set.secrets.push(entry);
-      }
-    }
+    for (const file of files) await loadFile(file, set);
   }
   return set;
+}
+
+async function loadFile(file: string, set: ManifestSet): Promise<void> {
+  const fail = (index: number, message: string) => set.errors.push({ file, index, path: '', message });
+  let read: CappedRead;
+  try {
+    read = await readCapped(file);
+  } catch (error) {
+    fail(0, `cannot read it: ${(error as Error).message}`);
+    return;
+  }
+  if ('tooLarge' in read) {
+    fail(0, limitMessages.fileTooLarge(read.bytes));
+    return;
+  }
+  const stream = parseStream(read.text, {
+    documents: MANIFEST_LIMITS.documentsPerFile,
+    tokens: MANIFEST_LIMITS.tokensPerFile,
+  });
+  // A file cut off at a limit is not used at all: half of a set of manifests is not what was meant.
+  if ('over' in stream) {
+    if (stream.over === 'documents') fail(stream.index, limitMessages.tooManyDocuments());
+    else fail(0, limitMessages.tooManyTokens());
+    return;
+  }
+  for (const { index, document, problem } of stream.documents) {
+    if (problem) {
+      fail(index, `invalid YAML: ${problem}`);
+      continue;
+    }
+    const contents = document.contents;
+    if (contents === null || (isScalar(contents) && contents.value === null)) continue;
+    if (!isMap(contents)) {
+      fail(index, 'a manifest must be a YAML mapping with apiVersion and kind');
+      continue;
+    }
+    const role = roleOf(document);
+    if (role === 'ignored') continue;
+    let value: Record<string, unknown>;
+    try {
+      value = document.toJS({ maxAliasCount: MANIFEST_LIMITS.aliasesPerDocument }) as Record<string, unknown>;
+    } catch (error) {
+      fail(
+        index,
+        /alias count/i.test((error as Error).message)
+          ? limitMessages.tooManyAliases()
+          : `invalid YAML: ${(error as Error).message.slice(0, 300)}`,
+      );
+      continue;
+    }
+    (role === 'provision' ? set.provisions : set.secrets).push({ file, index, value });
+  }
 }

@@ -23,17 +23,20 @@ export interface Inputs {
   readonly secrets: ManifestDocument[];
   /** Every problem, with file, document, field path and message. */
   readonly errors: ManifestError[];
+  /** The problems that are not about one provision's spec: unreadable files, bad YAML, limits. */
+  readonly loadErrors: ManifestError[];
 }
 
 /** Loads and validates the manifests behind `-f` arguments. */
 export async function readInputs(files: readonly string[]): Promise<Inputs> {
   const set = await loadManifests(files);
-  const errors: ManifestError[] = set.errors.map((e) => ({
+  const loadErrors: ManifestError[] = set.errors.map((e) => ({
     file: e.file,
     document: e.index,
     path: e.path,
     message: e.message,
   }));
+  const errors = [...loadErrors];
   const provisions = set.provisions.map((source) => {
     const result = validateProvision(source.value);
     const meta = (source.value.metadata ?? {}) as { name?: string; namespace?: string };
@@ -47,7 +50,7 @@ export async function readInputs(files: readonly string[]): Promise<Inputs> {
       errors: specErrors,
     };
   });
-  return { provisions, secrets: set.secrets, errors };
+  return { provisions, secrets: set.secrets, errors, loadErrors };
 }
 
 export function formatError(e: ManifestError): string {

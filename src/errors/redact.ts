@@ -1,3 +1,5 @@
+import { parse as parseConnectionString } from 'pg-connection-string';
+
 /**
  * Secrets never reach logs, status, events or errors. Connection URLs are the one secret this project
  * handles, so every message that may carry one passes through here.
@@ -22,18 +24,23 @@ export function redactUrl(url: string): string {
 }
 
 /**
- * A redactor that also removes one known connection URL's password wherever it appears verbatim
- * (driver messages can echo it outside URL syntax).
+ * A redactor that also removes one known connection string's password wherever it appears verbatim
+ * (driver messages can echo it outside URL syntax). Parsed the way node-postgres parses it, so every
+ * form it accepts (socket hosts in the query string, `socket:` URLs) yields its password.
  */
 export function secretScrubber(url: string | undefined): (text: string) => string {
-  let password = '';
+  const passwords = new Set<string>();
   try {
-    password = url ? decodeURIComponent(new URL(url).password) : '';
+    const password = url ? parseConnectionString(url).password : undefined;
+    if (password) passwords.add(password);
   } catch {
-    password = '';
+    // Unparseable: the generic patterns below still apply.
   }
-  return (text) => {
-    const redacted = redactSecrets(text);
-    return password.length >= 3 ? redacted.split(password).join('***') : redacted;
-  };
+  if (url) {
+    // The raw (still percent-encoded) form can appear too, e.g. in an echoed URL.
+    const raw = /^[a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:([^@\s]*)@/i.exec(url)?.[1];
+    if (raw) passwords.add(raw);
+  }
+  const secrets = [...passwords].filter((p) => p.length >= 3);
+  return (text) => secrets.reduce((t, p) => t.split(p).join('***'), redactSecrets(text));
 }

@@ -1,18 +1,26 @@
 import type pg from 'pg';
 import type { OperatorError } from '../errors/index.js';
 import { SCHEMA_LOCK_SQL as LOCK_SQL, SCHEMA_UNLOCK_SQL as UNLOCK_SQL } from './advisory-lock.js';
-import { classifyDbError, isLockTimeout } from './db-errors.js';
+import { classifyDbError, isLockTimeout, isQueryCanceled } from './db-errors.js';
+import { dropIndexConcurrently } from './ddl.js';
+import { type Session, withDedicatedClient } from './dedicated-client.js';
 import { hashOf } from './hash.js';
 import { observeSchema } from './introspect.js';
+import { describeSession, lockHolders, oldestTransactions } from './lock-holders.js';
+import type { ObservedSchema } from './observed.js';
 import { type Plan, planSchema } from './plan.js';
-import type { PlanStep } from './statement.js';
+import type { PlanStep, Statement } from './statement.js';
 
 export interface ApplyOptions {
-  /** `lock_timeout` for every statement (the provision's `policy.lockTimeout`). */
+  /** `lock_timeout` for every statement that waits for a table lock (the provision's `policy.lockTimeout`). */
   readonly lockTimeoutMs: number;
   /** `statement_timeout` for transactional statements (default 60 s). */
   readonly statementTimeoutMs?: number;
-  /** `statement_timeout` for concurrent index builds, which scan the table (default 1 h). */
+  /**
+   * `statement_timeout` for concurrent index builds and constraint validation, which scan the table
+   * (default 1 h). Index builds run without `lock_timeout`: they wait for every older transaction of the
+   * database, not for a lock on the table, so a table-lock bound would abort them for the wrong reason.
+   */
   readonly indexBuildTimeoutMs?: number;
   /** How long to wait for another applier of the same schema (default 30 s). */
   readonly advisoryLockTimeoutMs?: number;
@@ -35,8 +43,16 @@ export interface StepResult {
 }
 
 export interface ApplyResult {
-  /** The plan that ran last: the input one, or a fresh one when the schema moved before the lock was ours. */
+  /**
+   * The plan as it stands after this apply, made from `observed`: the input plan when nothing ran,
+   * otherwise the one made under the advisory lock after the steps (empty when all went in). Status must
+   * come from this plan, never from the one made before the lock was ours.
+   */
   readonly plan: Plan;
+  /** What was observed under the lock, when the lock was taken; status comes from it. */
+  readonly observed?: ObservedSchema;
+  /** The plan whose steps ran last (the input plan when none ran): for `lastPlan`, progress and events. */
+  readonly executed: Plan;
   readonly results: readonly StepResult[];
   readonly statementsExecuted: number;
   readonly attempts: number;
@@ -53,9 +69,23 @@ interface Attempt {
   failedStep?: PlanStep;
 }
 
-function timeouts(lockMs: number, statementMs: number, local: boolean): string {
+interface Timeouts {
+  readonly lockMs: number;
+  readonly statementMs: number;
+}
+
+/** Index builds wait for old snapshots, not a table lock: `lock_timeout` 0 (none), bounded by the long statement timeout. */
+function timeoutsFor(statements: readonly Statement[], options: ApplyOptions): Timeouts {
+  const long = options.indexBuildTimeoutMs ?? 3_600_000;
+  if (statements.some((s) => s.hazards.includes('INDEX_BUILD'))) return { lockMs: 0, statementMs: long };
+  if (statements.some((s) => s.hazards.includes('VALIDATES_EXISTING_ROWS')))
+    return { lockMs: options.lockTimeoutMs, statementMs: long };
+  return { lockMs: options.lockTimeoutMs, statementMs: options.statementTimeoutMs ?? 60_000 };
+}
+
+function setTimeouts(t: Timeouts, local: boolean): string {
   const scope = local ? 'SET LOCAL' : 'SET';
-  return `${scope} lock_timeout = '${Math.max(1, Math.round(lockMs))}ms'; ${scope} statement_timeout = '${Math.max(0, Math.round(statementMs))}ms'`;
+  return `${scope} lock_timeout = '${Math.max(0, Math.round(t.lockMs))}ms'; ${scope} statement_timeout = '${Math.max(0, Math.round(t.statementMs))}ms'`;
 }
 
 async function runSteps(client: pg.PoolClient, plan: Plan, options: ApplyOptions): Promise<Attempt> {
@@ -84,7 +114,7 @@ async function runSteps(client: pg.PoolClient, plan: Plan, options: ApplyOptions
       const started = performance.now();
       try {
         await client.query(
-          `${timeouts(options.lockTimeoutMs, options.statementTimeoutMs ?? 60_000, true)}; ${step.statements.map((s) => s.sql).join(';\n')}`,
+          `${setTimeouts(timeoutsFor(step.statements, options), true)}; ${step.statements.map((s) => s.sql).join(';\n')}`,
         );
         done.push({ step, ms: performance.now() - started });
         executed += step.statements.length;
@@ -106,7 +136,7 @@ async function runSteps(client: pg.PoolClient, plan: Plan, options: ApplyOptions
     const started = performance.now();
     try {
       // CONCURRENTLY refuses to run in a transaction block, multi-statement strings included.
-      await client.query(timeouts(options.lockTimeoutMs, options.indexBuildTimeoutMs ?? 3_600_000, false));
+      await client.query(setTimeouts(timeoutsFor(step.statements, options), false));
       for (const statement of step.statements) {
         await client.query(statement.sql);
         attempt.statements += 1;
@@ -123,12 +153,51 @@ async function runSteps(client: pg.PoolClient, plan: Plan, options: ApplyOptions
   return attempt;
 }
 
-function lockTimeoutError(error: unknown, step: PlanStep | undefined, lockTimeoutMs: number): OperatorError {
-  const table = step?.table ?? step?.target ?? 'the schema';
-  return classifyDbError(
-    error,
-    `lock timeout (${lockTimeoutMs} ms) waiting for table ${table} during "${step?.description ?? 'apply'}"; another session holds a conflicting lock; the reconcile will retry`,
+/** A failed index build leaves an invalid index that every write maintains: drop it, without blocking writes. */
+async function dropInvalidIndex(client: pg.PoolClient, step: PlanStep, lockMs: number): Promise<string> {
+  if (step.kind !== 'createIndex' && step.kind !== 'rebuildIndex') return '';
+  const [schema, name] = step.target.split('.') as [string, string];
+  const { rows } = await client.query<{ valid: boolean }>(
+    `SELECT i.indisvalid AND i.indisready AS valid FROM pg_catalog.pg_index i
+     JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+     WHERE n.nspname = $1 AND c.relname = $2`,
+    [schema, name],
   );
+  if (rows.length === 0 || rows[0]!.valid) return '';
+  try {
+    await client.query(setTimeouts({ lockMs, statementMs: 60_000 }, false));
+    await client.query(dropIndexConcurrently(schema, name).sql);
+    return '; the invalid index it left was dropped';
+  } catch {
+    return '; the invalid index it left could not be dropped yet and is rebuilt by the next reconcile';
+  } finally {
+    await client.query('RESET lock_timeout; RESET statement_timeout').catch(() => {});
+  }
+}
+
+/** Names what a failed step waited for: the sessions holding the table's lock, or the old transactions an index build waits on. */
+async function explainWait(
+  client: pg.PoolClient,
+  error: unknown,
+  step: PlanStep | undefined,
+): Promise<string> {
+  try {
+    if (step?.statements.some((s) => s.hazards.includes('INDEX_BUILD'))) {
+      const sessions = await oldestTransactions(client);
+      return `; CREATE INDEX CONCURRENTLY waits for every transaction of the database that started before it, on any table${
+        sessions.length > 0 ? `; oldest open transactions: ${sessions.map(describeSession).join(', ')}` : ''
+      }`;
+    }
+    if (isLockTimeout(error) && step?.table) {
+      const [schema, table] = step.table.split('.') as [string, string];
+      // DDL needs ACCESS EXCLUSIVE, which every other lock mode blocks.
+      const holders = await lockHolders(client, schema, [table], null);
+      return holders.length > 0 ? `; held by ${holders.map(describeSession).join(', ')}` : '';
+    }
+  } catch {
+    // The explanation is a courtesy; the error itself is reported either way.
+  }
+  return '';
 }
 
 /**
@@ -136,121 +205,117 @@ function lockTimeoutError(error: unknown, step: PlanStep | undefined, lockTimeou
  * controller and a CLI, never interleave.
  *
  * Guarantees: an empty plan sends nothing (no lock, no statement). Under the lock the schema is observed
- * again and re-planned if it moved, so concurrent appliers converge instead of failing. Transactional
- * steps run in one transaction; `CONCURRENTLY` steps run one by one outside it. Every statement runs with
- * `lock_timeout` and `statement_timeout`. A lock timeout is retried with capped backoff, re-planning each
- * time (which also rebuilds an index a timed-out concurrent build left invalid).
+ * again and re-planned if it moved, so concurrent appliers converge instead of failing; a conflict found
+ * there stops everything (nothing runs). After the steps the schema is observed once more, still under the
+ * lock, and the result's `plan`/`observed` describe that state. Transactional steps run in one
+ * transaction; `CONCURRENTLY` steps run one by one outside it. Every statement runs with bounded
+ * timeouts. A lock timeout is retried with capped backoff, re-planning each time; a statement timeout is
+ * not (a long index build would otherwise hold the lock for hours), and an index build that gave up
+ * leaves no invalid index behind.
  *
  * Errors: never throws for database failures; `result.error` is a classified `OperatorError`.
  */
 export async function applyPlan(pool: pg.Pool, plan: Plan, options: ApplyOptions): Promise<ApplyResult> {
   const started = performance.now();
+  const schema = plan.desired.schema;
+  const base = { executed: plan, results: [], statementsExecuted: 0, attempts: 0 };
+  if (plan.steps.length === 0) return { ...base, plan, durationMs: 0 };
+  const done = (result: Omit<ApplyResult, 'durationMs'>): ApplyResult => ({
+    ...result,
+    durationMs: performance.now() - started,
+  });
+  try {
+    return await withDedicatedClient(pool, (client, session) =>
+      applyLocked(client, session, plan, options, done),
+    );
+  } catch (error) {
+    // Only checking a client out can end up here: everything after it comes back as a result.
+    return done({ ...base, plan, error: classifyDbError(error, `connect to apply schema ${schema}`) });
+  }
+}
+
+/** `applyPlan` on its own session, from taking the advisory lock to releasing it. */
+async function applyLocked(
+  client: pg.PoolClient,
+  session: Session,
+  plan: Plan,
+  options: ApplyOptions,
+  done: (result: Omit<ApplyResult, 'durationMs'>) => ApplyResult,
+): Promise<ApplyResult> {
+  const schema = plan.desired.schema;
   const retry = options.retry ?? { attempts: 3, baseDelayMs: 250, maxDelayMs: 2_000 };
   const sleep = options.sleep ?? defaultSleep;
-  const schema = plan.desired.schema;
-  if (plan.steps.length === 0) {
-    return { plan, results: [], statementsExecuted: 0, attempts: 0, durationMs: 0 };
-  }
-  let client: pg.PoolClient;
-  try {
-    client = await pool.connect();
-  } catch (error) {
-    return failed(plan, [], 0, 0, started, classifyDbError(error, `connect to apply schema ${schema}`));
-  }
-  let broken = false;
+  const advisoryMs = options.advisoryLockTimeoutMs ?? 30_000;
   let current = plan;
+  let observed: ObservedSchema | undefined;
+  let executed = plan;
   let statements = 0;
   let results: StepResult[] = [];
   let attempts = 0;
+  const snapshot = (error?: OperatorError): ApplyResult =>
+    done({
+      plan: current,
+      ...(observed ? { observed } : {}),
+      executed,
+      results,
+      statementsExecuted: statements,
+      attempts,
+      ...(error ? { error } : {}),
+    });
   try {
     try {
-      await client.query(`SET lock_timeout = '${options.advisoryLockTimeoutMs ?? 30_000}ms'`);
+      await client.query(`SET lock_timeout = '${advisoryMs}ms'`);
       await client.query(LOCK_SQL, [schema]);
       await client.query('RESET lock_timeout');
     } catch (error) {
-      broken = !isLockTimeout(error);
+      session.broken ||= !isLockTimeout(error);
       const context = isLockTimeout(error)
-        ? `another applier holds schema ${schema} (advisory lock) for longer than ${options.advisoryLockTimeoutMs ?? 30_000} ms`
+        ? `another applier holds schema ${schema} (advisory lock) for longer than ${advisoryMs} ms`
         : `lock schema ${schema} for apply`;
-      return failed(plan, [], 0, 0, started, classifyDbError(error, context));
+      return snapshot(classifyDbError(error, context));
     }
     try {
-      for (attempts = 1; ; attempts += 1) {
-        const observed = await observeSchema(
-          client,
-          schema,
-          current.desired.tables.map((t) => t.name),
-        );
+      const tables = current.desired.tables.map((t) => t.name);
+      const replan = async () => {
+        observed = await observeSchema(client, schema, tables);
         if (hashOf(observed) !== current.observedHash)
           current = planSchema(current.desired, observed, current.policy);
-        if (current.steps.length === 0) break;
+      };
+      for (attempts = 1; ; attempts += 1) {
+        await replan();
+        // Someone else's table appeared while we waited: touch nothing, report it.
+        if (current.steps.length === 0 || current.findings.some((f) => f.severity === 'conflict')) break;
+        executed = current;
         const attempt = await runSteps(client, current, options);
         results = attempt.results;
         statements += attempt.statements;
-        if (attempt.error === undefined) break;
-        if (!isLockTimeout(attempt.error) && (attempt.error as { code?: string }).code !== '57014') {
-          return failed(
-            current,
-            results,
-            statements,
-            attempts,
-            started,
-            classifyDbError(attempt.error, attempt.failedStep?.description ?? 'apply'),
-          );
+        if (attempt.error === undefined) {
+          await replan();
+          break;
         }
-        if (attempts >= retry.attempts) {
-          return failed(
-            current,
-            results,
-            statements,
-            attempts,
-            started,
-            lockTimeoutError(attempt.error, attempt.failedStep, options.lockTimeoutMs),
-          );
+        if (isLockTimeout(attempt.error) && attempts < retry.attempts) {
+          await sleep(Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempts - 1)));
+          continue;
         }
-        await sleep(Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempts - 1)));
+        const step = attempt.failedStep;
+        let detail = await explainWait(client, attempt.error, step);
+        if (step && isQueryCanceled(attempt.error))
+          detail += await dropInvalidIndex(client, step, options.lockTimeoutMs);
+        const context = isLockTimeout(attempt.error)
+          ? `lock timeout (${options.lockTimeoutMs} ms) waiting for table ${step?.table ?? schema} during "${step?.description ?? 'apply'}"${detail}; the reconcile will retry`
+          : `${step?.description ?? 'apply'}${detail}`;
+        // Status follows what is there now, not the plan made before the failure.
+        await replan().catch(() => {});
+        return snapshot(classifyDbError(attempt.error, context));
       }
     } finally {
       await client.query(UNLOCK_SQL, [schema]).catch(() => {
-        broken = true;
+        session.broken = true;
       });
     }
   } catch (error) {
-    broken = true;
-    return failed(
-      current,
-      results,
-      statements,
-      attempts,
-      started,
-      classifyDbError(error, `apply schema ${schema}`),
-    );
-  } finally {
-    client.release(broken);
+    session.broken = true;
+    return snapshot(classifyDbError(error, `apply schema ${schema}`));
   }
-  return {
-    plan: current,
-    results,
-    statementsExecuted: statements,
-    attempts,
-    durationMs: performance.now() - started,
-  };
-}
-
-function failed(
-  plan: Plan,
-  results: StepResult[],
-  statements: number,
-  attempts: number,
-  started: number,
-  error: OperatorError,
-): ApplyResult {
-  return {
-    plan,
-    results,
-    statementsExecuted: statements,
-    attempts,
-    durationMs: performance.now() - started,
-    error,
-  };
+  return snapshot();
 }

@@ -11,17 +11,18 @@ export function createSchema(schema: string): Statement {
   return { sql: `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`, transactional: true, hazards: [] };
 }
 
-function columnDefinition(column: ColumnSpec, opts: { forceNullable?: boolean } = {}): string {
+function columnDefinition(column: ColumnSpec, opts: { forceNullable?: boolean; withCheck: boolean }): string {
   const parts = [quoteIdent(column.name), column.type];
   if (column.defaultSql) parts.push(`DEFAULT ${column.defaultSql}`);
   if (!column.nullable && !opts.forceNullable) parts.push('NOT NULL');
-  if (column.check) parts.push(`CONSTRAINT ${quoteIdent(column.check.name)} CHECK (${column.check.sql})`);
+  if (column.check && opts.withCheck)
+    parts.push(`CONSTRAINT ${quoteIdent(column.check.name)} CHECK (${column.check.sql})`);
   return parts.join(' ');
 }
 
 export function createTable(table: TableSpec): Statement {
   const lines = [
-    ...table.columns.map((c) => `  ${columnDefinition(c)}`),
+    ...table.columns.map((c) => `  ${columnDefinition(c, { withCheck: true })}`),
     `  CONSTRAINT ${quoteIdent(table.primaryKey.name)} PRIMARY KEY (${table.primaryKey.columns.map(quoteIdent).join(', ')})`,
   ];
   return {
@@ -34,12 +35,14 @@ export function createTable(table: TableSpec): Statement {
 /**
  * Adds a column without rewriting the table: constant defaults are stored in the catalog (Postgres 11+).
  * A required column without a default cannot be added NOT NULL to a table that has rows, so it is added
- * nullable and the difference is reported as drift.
+ * nullable and the difference is reported as drift. Its CHECK is not part of the statement: `ADD COLUMN
+ * … CHECK` scans every row under the ACCESS EXCLUSIVE lock; the plan adds it as `NOT VALID` and validates
+ * it afterwards instead (see `addCheckNotValid`).
  */
 export function addColumn(table: TableSpec, column: ColumnSpec): Statement {
   const forceNullable = !column.nullable && !column.defaultSql;
   return {
-    sql: `ALTER TABLE ${qualified(table.schema, table.name)} ADD COLUMN IF NOT EXISTS ${columnDefinition(column, { forceNullable })}`,
+    sql: `ALTER TABLE ${qualified(table.schema, table.name)} ADD COLUMN IF NOT EXISTS ${columnDefinition(column, { forceNullable, withCheck: false })}`,
     transactional: true,
     hazards: forceNullable
       ? ['ACQUIRES_ACCESS_EXCLUSIVE_LOCK', 'NULLABLE_WHERE_MODEL_REQUIRES_VALUE']
@@ -66,12 +69,38 @@ export function dropIndexConcurrently(schema: string, indexName: string): Statem
   };
 }
 
-export function commentOnTable(table: TableSpec): Statement {
+/**
+ * A CHECK that existing rows are not checked against yet: the ACCESS EXCLUSIVE lock it takes is held for
+ * a catalog update only, not a table scan. New rows are checked from the moment it commits.
+ */
+export function addCheckNotValid(table: TableSpec, check: { name: string; sql: string }): Statement {
   return {
-    sql: `COMMENT ON TABLE ${qualified(table.schema, table.name)} IS ${quoteLiteral(table.comment)}`,
+    sql: `ALTER TABLE ${qualified(table.schema, table.name)} ADD CONSTRAINT ${quoteIdent(check.name)} CHECK (${check.sql}) NOT VALID`,
     transactional: true,
-    hazards: [],
+    hazards: ['ACQUIRES_ACCESS_EXCLUSIVE_LOCK'],
   };
+}
+
+/**
+ * Checks existing rows against a `NOT VALID` constraint under SHARE UPDATE EXCLUSIVE, which lets reads and
+ * writes go on. Run in its own transaction: inside the one that added the constraint it would scan while
+ * that transaction still holds ACCESS EXCLUSIVE.
+ */
+export function validateConstraint(table: TableSpec, name: string): Statement {
+  return {
+    sql: `ALTER TABLE ${qualified(table.schema, table.name)} VALIDATE CONSTRAINT ${quoteIdent(name)}`,
+    transactional: false,
+    hazards: ['VALIDATES_EXISTING_ROWS'],
+  };
+}
+
+/** `comment` null removes the comment (a released table keeps no trace of us). */
+export function commentOnTableSql(schema: string, table: string, comment: string | null): string {
+  return `COMMENT ON TABLE ${qualified(schema, table)} IS ${comment === null ? 'NULL' : quoteLiteral(comment)}`;
+}
+
+export function commentOnTable(table: TableSpec, comment: string | null): Statement {
+  return { sql: commentOnTableSql(table.schema, table.name, comment), transactional: true, hazards: [] };
 }
 
 export function commentOnColumn(table: TableSpec, column: ColumnSpec): Statement {

@@ -15,7 +15,11 @@ export type FindingKind =
   | 'indexDefinitionMismatch'
   | 'foreignColumn'
   | 'foreignIndex'
-  | 'conflictingOwner';
+  | 'conflictingOwner'
+  /** A table at the target name without our ownership comment (not adopted: `policy.adopt` is off). */
+  | 'unmanagedTable'
+  /** A table without our ownership comment that `policy.adopt` cannot take: it contradicts the model. */
+  | 'incompatibleTable';
 
 export interface Finding {
   readonly kind: FindingKind;

@@ -1,5 +1,6 @@
 export { type ApplyOptions, type ApplyResult, applyPlan, type StepResult } from './apply.js';
-export { classifyDbError, isLockTimeout } from './db-errors.js';
+export { classifyDbError, isLockTimeout, isQueryCanceled } from './db-errors.js';
+export { commentOnTableSql } from './ddl.js';
 export { desiredSchema, type LayoutProblem, layoutProblems } from './desired-schema.js';
 export type { Finding, FindingKind } from './findings.js';
 export { canonicalJson, hashOf } from './hash.js';
@@ -11,8 +12,16 @@ export {
   quoteLiteral,
 } from './identifiers.js';
 export { observeSchema } from './introspect.js';
+export { describeSession, type LockHolder, lockHolders, oldestTransactions } from './lock-holders.js';
 export type { ObservedSchema, ObservedTable } from './observed.js';
+export {
+  parseTableOwner,
+  type TableOrigin,
+  type TableOwner,
+  withOwnership,
+  withoutOwnership,
+} from './ownership.js';
 export { type DesiredSchema, type Plan, type PlanPolicy, planSchema } from './plan.js';
 export type { Queryable } from './queryable.js';
 export type { Hazard, PlanStep, Statement, StepKind } from './statement.js';
-export { desiredTable, parseTableOwner, type SinkLayout, type TableSpec, tableName } from './table-spec.js';
+export { desiredTable, type SinkLayout, type TableSpec, tableName } from './table-spec.js';

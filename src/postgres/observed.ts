@@ -27,7 +27,12 @@ export interface ObservedTable {
   readonly comment: string | null;
   readonly columns: readonly ObservedColumn[];
   readonly primaryKey: { readonly name: string; readonly columns: readonly string[] } | null;
-  readonly checks: ReadonlyArray<{ readonly name: string; readonly definition: string }>;
+  /** `validated` is false for a `NOT VALID` constraint whose existing rows were not checked yet. */
+  readonly checks: ReadonlyArray<{
+    readonly name: string;
+    readonly definition: string;
+    readonly validated: boolean;
+  }>;
   readonly indexes: readonly ObservedIndex[];
 }
 

@@ -1,9 +1,12 @@
+import { adoptionProblems } from './adoption.js';
 import * as ddl from './ddl.js';
 import type { Finding } from './findings.js';
 import { hashOf } from './hash.js';
 import type { ObservedIndex, ObservedSchema, ObservedTable } from './observed.js';
+import { desiredComment, parseTableOwner, type TableOrigin, type TableOwner } from './ownership.js';
+import { sameList } from './same-list.js';
 import type { PlanStep } from './statement.js';
-import { parseTableOwner, type TableIndexSpec, type TableSpec } from './table-spec.js';
+import type { TableIndexSpec, TableSpec } from './table-spec.js';
 import { normalizeType } from './type-names.js';
 
 /** The tables one sink wants in one schema. */
@@ -15,9 +18,13 @@ export interface DesiredSchema {
 export interface PlanPolicy {
   /** `Correct` re-creates what went missing; `Report` only reports it. */
   readonly drift: 'Correct' | 'Report';
+  /** Take over compatible tables that carry no ownership comment (`spec.policy.adopt`). */
+  readonly adopt: boolean;
   /**
-   * Tables this sink provisioned before (its catalog rows). A missing table on this list is drift;
-   * one not on it is simply new, and is created whatever the drift policy.
+   * Tables this sink provisioned before, as records outside the sink's schema know them (active catalog
+   * rows, the provision's last status). The ownership comments of the sink's other tables add to it. A
+   * missing table on either list is drift; one on neither is simply new, and is created whatever the
+   * drift policy.
    */
   readonly previouslyProvisioned: ReadonlySet<string>;
 }
@@ -32,10 +39,6 @@ export interface Plan {
   readonly observedHash: string;
   /** Hash of the statements; equal plans have equal hashes. */
   readonly hash: string;
-}
-
-function sameList(a: readonly unknown[], b: readonly unknown[]): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
 /** Method, key columns (expressions compare as `null`) and partial-ness; expression text is not compared. */
@@ -53,7 +56,14 @@ interface TablePlan {
   readonly findings: Finding[];
 }
 
-function planNewTable(table: TableSpec, where: string): PlanStep {
+function commentDescription(where: string, table: TableSpec, owner: TableOwner | undefined): string {
+  if (!owner) return `comment on table ${where} (records its adoption by ${table.sinkId})`;
+  if (owner.modelVersion !== table.modelVersion)
+    return `comment on table ${where} (model ${table.modelId} ${owner.modelVersion} → ${table.modelVersion})`;
+  return `comment on table ${where} (ownership record)`;
+}
+
+function planNewTable(table: TableSpec, where: string, sinkTables: readonly string[]): PlanStep {
   return {
     kind: 'createTable',
     target: where,
@@ -62,13 +72,18 @@ function planNewTable(table: TableSpec, where: string): PlanStep {
     statements: [
       ddl.createTable(table),
       ...table.indexes.map((i) => ddl.createIndex(table, i, false)),
-      ddl.commentOnTable(table),
+      ddl.commentOnTable(table, desiredComment(table, 'created', sinkTables, null)),
       ...table.columns.map((c) => ddl.commentOnColumn(table, c)),
     ],
   };
 }
 
-function planExistingTable(table: TableSpec, observed: ObservedTable, policy: PlanPolicy): TablePlan {
+function planExistingTable(
+  table: TableSpec,
+  observed: ObservedTable,
+  policy: PlanPolicy,
+  sinkTables: readonly string[],
+): TablePlan {
   const where = `${table.schema}.${table.name}`;
   const result: TablePlan = { transactional: [], concurrent: [], findings: [] };
   const finding = (f: Omit<Finding, 'table'>) => result.findings.push({ table: where, ...f });
@@ -84,13 +99,51 @@ function planExistingTable(table: TableSpec, observed: ObservedTable, policy: Pl
     });
     return result;
   }
-  // Things missing from a table at the model version we last wrote are drift; at an older version they
-  // are an upgrade and always applied.
+  if (!owner && !policy.adopt) {
+    finding({
+      kind: 'unmanagedTable',
+      severity: 'conflict',
+      message: `table ${where} exists but was not created by cdm-sink-operator (its comment has no ownership line); it is not touched: drop or rename it, use another schema or tablePrefix, or set spec.policy.adopt: true to adopt it`,
+    });
+    return result;
+  }
+  const problems = owner ? [] : adoptionProblems(table, observed);
+  if (problems.length > 0) {
+    finding({
+      kind: 'incompatibleTable',
+      severity: 'conflict',
+      message: `table ${where} exists without an ownership comment and cannot be adopted for model ${table.modelId}: ${problems.join('; ')}; it is not touched: fix or drop it, or use another schema or tablePrefix`,
+    });
+    return result;
+  }
+  const origin: TableOrigin = owner?.origin ?? 'adopted';
+  // Things missing from a table at the model version we last wrote are drift; at an older version, or
+  // on a table being adopted, they are an upgrade and always applied.
   const upgrading = !owner || owner.modelVersion !== table.modelVersion;
   const reportOnly = policy.drift === 'Report' && !upgrading;
   // A difference a newer model version asks for, on a table we own, is a change we refuse to make
   // (it could rewrite or lose data), not drift someone caused by hand.
   const changeSeverity = owner && upgrading ? 'blocked' : 'drift';
+  const planCheck = (column: TableSpec['columns'][number], check: { name: string; sql: string }) => {
+    result.transactional.push({
+      kind: 'addCheck',
+      target: `${where}.${check.name}`,
+      table: where,
+      description: `add check ${check.name} on ${where} (NOT VALID: existing rows are checked in a later step)`,
+      statements: [ddl.addCheckNotValid(table, check)],
+    });
+    planValidate(column, check.name);
+  };
+  const planValidate = (column: TableSpec['columns'][number], name: string) => {
+    result.concurrent.push({
+      kind: 'validateCheck',
+      target: `${where}.${name}`,
+      table: where,
+      description: `validate check ${name} on ${where}.${column.name} against existing rows (reads and writes go on)`,
+      statements: [ddl.validateConstraint(table, name)],
+    });
+  };
+  const observedChecks = new Map(observed.checks.map((c) => [c.name, c]));
 
   const observedColumns = new Map(observed.columns.map((c) => [c.name, c]));
   const addedColumns = new Set<string>();
@@ -117,6 +170,7 @@ function planExistingTable(table: TableSpec, observed: ObservedTable, policy: Pl
         description: `add column ${where}.${column.name} ${column.type}`,
         statements: [statement, ddl.commentOnColumn(table, column)],
       });
+      if (column.check) planCheck(column, column.check);
       if (statement.hazards.includes('NULLABLE_WHERE_MODEL_REQUIRES_VALUE')) {
         finding({
           kind: 'nullabilityMismatch',
@@ -159,16 +213,26 @@ function planExistingTable(table: TableSpec, observed: ObservedTable, policy: Pl
         message: `column ${where}.${column.name} has default ${actual.defaultSql ?? '(none)'}, the model wants ${column.defaultSql ?? '(none)'}`,
       });
     }
-    if (column.check && !observed.checks.some((c) => c.name === column.check?.name)) {
-      finding({
-        kind: 'missingCheck',
-        severity: 'drift',
-        column: column.name,
-        expected: column.check.sql,
-        message: `check constraint ${column.check.name} on ${where} is missing`,
-      });
+    const check = column.check;
+    const observedCheck = check ? observedChecks.get(check.name) : undefined;
+    if (check && !observedCheck) {
+      if (!upgrading) {
+        finding({
+          kind: 'missingCheck',
+          severity: 'drift',
+          column: column.name,
+          expected: check.sql,
+          corrected: !reportOnly,
+          message: `check constraint ${check.name} on ${where} is missing`,
+        });
+      }
+      if (!reportOnly) planCheck(column, check);
+    } else if (check && observedCheck && !observedCheck.validated) {
+      // Left NOT VALID by an interrupted earlier apply: finishing it is our own step, not a correction.
+      planValidate(column, check.name);
     }
-    if (actual.comment !== column.comment) {
+    // An adopted table's existing columns keep their owner's comments.
+    if (origin === 'created' && actual.comment !== column.comment) {
       result.transactional.push({
         kind: 'comment',
         target: `${where}.${column.name}`,
@@ -265,15 +329,14 @@ function planExistingTable(table: TableSpec, observed: ObservedTable, policy: Pl
   // The comment records the model version; it moves only once that version is fully in place, so a
   // blocked change stays visible as blocked on every later reconcile.
   const blocked = result.findings.some((f) => f.severity === 'blocked');
-  if (observed.comment !== table.comment && !blocked) {
+  const comment = desiredComment(table, origin, sinkTables, observed.comment);
+  if (observed.comment !== comment && !blocked) {
     result.transactional.push({
       kind: 'comment',
       target: where,
       table: where,
-      description: owner
-        ? `comment on table ${where} (model ${table.modelId} ${owner.modelVersion} → ${table.modelVersion})`
-        : `comment on table ${where} (records ownership by ${table.sinkId})`,
-      statements: [ddl.commentOnTable(table)],
+      description: commentDescription(where, table, owner),
+      statements: [ddl.commentOnTable(table, comment)],
     });
   }
   return result;
@@ -285,7 +348,8 @@ function planExistingTable(table: TableSpec, observed: ObservedTable, policy: Pl
  *
  * Guarantees: only additive steps (nothing is dropped or narrowed, except an invalid index that is
  * rebuilt); an observed state equal to the desired one gives an empty plan; a table owned by another
- * sink gets a `conflictingOwner` finding and no step.
+ * sink gets a `conflictingOwner` finding and no step; a table without an ownership comment gets an
+ * `unmanagedTable` (or, with `adopt`, an `incompatibleTable`) finding and no step.
  */
 export function planSchema(desired: DesiredSchema, observed: ObservedSchema, policy: PlanPolicy): Plan {
   const transactional: PlanStep[] = [];
@@ -300,19 +364,26 @@ export function planSchema(desired: DesiredSchema, observed: ObservedSchema, pol
     });
   }
   const observedTables = new Map(observed.tables.map((t) => [t.name, t]));
+  const sinkTables = desired.tables.map((t) => t.name).sort();
+  const sinkId = desired.tables[0]?.sinkId;
+  const knownBefore = new Set(policy.previouslyProvisioned);
+  for (const table of observed.tables) {
+    const owner = parseTableOwner(table.comment);
+    if (owner && owner.sinkId === sinkId) for (const name of owner.sinkTables) knownBefore.add(name);
+  }
   for (const table of desired.tables) {
     const where = `${table.schema}.${table.name}`;
     const actual = observedTables.get(table.name);
     if (actual) {
-      const tablePlan = planExistingTable(table, actual, policy);
+      const tablePlan = planExistingTable(table, actual, policy, sinkTables);
       transactional.push(...tablePlan.transactional);
       concurrent.push(...tablePlan.concurrent);
       findings.push(...tablePlan.findings);
       continue;
     }
-    const knownBefore = policy.previouslyProvisioned.has(table.name);
-    const reportOnly = knownBefore && policy.drift === 'Report';
-    if (knownBefore) {
+    const provisionedBefore = knownBefore.has(table.name);
+    const reportOnly = provisionedBefore && policy.drift === 'Report';
+    if (provisionedBefore) {
       findings.push({
         kind: 'missingTable',
         severity: 'drift',
@@ -321,7 +392,7 @@ export function planSchema(desired: DesiredSchema, observed: ObservedSchema, pol
         message: `table ${where} was provisioned before and is missing`,
       });
     }
-    if (!reportOnly) transactional.push(planNewTable(table, where));
+    if (!reportOnly) transactional.push(planNewTable(table, where, sinkTables));
   }
   const steps = [...transactional, ...concurrent];
   return {

@@ -9,7 +9,9 @@ export type Hazard =
   /** Removes an index (an invalid one left by a failed build). */
   | 'INDEX_DROPPED'
   /** Adds a column the model wants NOT NULL as nullable, because existing rows have no value for it. */
-  | 'NULLABLE_WHERE_MODEL_REQUIRES_VALUE';
+  | 'NULLABLE_WHERE_MODEL_REQUIRES_VALUE'
+  /** Reads every row to check a constraint (SHARE UPDATE EXCLUSIVE: reads and writes go on). */
+  | 'VALIDATES_EXISTING_ROWS';
 
 export type StepKind =
   | 'createSchema'
@@ -17,6 +19,8 @@ export type StepKind =
   | 'addColumn'
   | 'createIndex'
   | 'rebuildIndex'
+  | 'addCheck'
+  | 'validateCheck'
   | 'comment';
 
 /** One SQL statement with the safety data apply needs. */

@@ -43,7 +43,8 @@ export interface TableSpec {
   readonly columns: readonly ColumnSpec[];
   readonly primaryKey: { readonly name: string; readonly columns: readonly string[] };
   readonly indexes: readonly TableIndexSpec[];
-  readonly comment: string;
+  /** The model's description, the first part of the table comment of a table we create. */
+  readonly description: string;
 }
 
 /** `cdm.work.item` + prefix `cdm_` → `cdm_work_item` (DESIGN.md §3). */
@@ -97,24 +98,9 @@ function indexSpec(table: string, index: IndexSpec): TableIndexSpec {
   });
 }
 
-const OWNER_MARKER = /\n\nManaged by cdm-sink-operator: model=(\S+) version=(\S+) sink=(\S+)$/;
-
-/** The table comment: the model's description, then a machine-readable ownership line. */
-export function tableComment(model: ModelSpec, sinkId: string): string {
-  return `${model.displayName}: ${model.description}\n\nManaged by cdm-sink-operator: model=${model.id} version=${model.version} sink=${sinkId}`;
-}
-
-export interface TableOwner {
-  readonly modelId: string;
-  readonly modelVersion: string;
-  readonly sinkId: string;
-}
-
-/** Reads the ownership line back from a table comment, so ownership is visible in the database itself. */
-export function parseTableOwner(comment: string | null | undefined): TableOwner | undefined {
-  const match = comment ? OWNER_MARKER.exec(comment) : null;
-  if (!match) return undefined;
-  return { modelId: match[1]!, modelVersion: match[2]!, sinkId: match[3]! };
+/** The model's part of a table comment; the ownership line is added by the plan (see ownership.ts). */
+function tableDescription(model: ModelSpec): string {
+  return `${model.displayName}: ${model.description}`;
 }
 
 /** The desired physical table for one model in one sink (DESIGN.md §3). Pure. */
@@ -145,7 +131,7 @@ function buildTable(model: ModelSpec, layout: SinkLayout): TableSpec {
       columns: model.fields.filter((f) => f.primaryKey).map((f) => f.name),
     },
     indexes: Object.freeze(model.indexes.map((i) => indexSpec(name, i))),
-    comment: tableComment(model, layout.sinkId),
+    description: tableDescription(model),
   });
 }
 

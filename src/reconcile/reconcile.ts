@@ -1,26 +1,33 @@
-import type { CdmSinkProvision, DatasetStatus, TableStatus } from '../api/types.js';
+import type { CdmSinkProvision, DatasetStatus } from '../api/types.js';
 import { validateProvision } from '../api/validate.js';
 import {
   type CatalogChange,
   CatalogStore,
   catalogChanges,
   datasetRecord,
+  type SinkLocation,
   sinkLocation,
-  structureHash,
 } from '../catalog/index.js';
 import { OperatorError, secretScrubber } from '../errors/index.js';
 import { defaultRegistry } from '../models/index.js';
 import {
   applyPlan,
   classifyDbError,
+  describeSession,
   desiredSchema,
+  isLockTimeout,
+  lockHolders,
+  type ObservedSchema,
   observeSchema,
   type Plan,
   planSchema,
+  type Queryable,
 } from '../postgres/index.js';
 import { Action } from './action.js';
 import { parseDuration } from './duration.js';
+import { conflictError, tableStatuses } from './plan-outcome.js';
 import { planReport } from './plan-report.js';
+import { provisionedBefore } from './provisioned-before.js';
 import { nextStatus, type Verdict } from './status.js';
 import type { ReconcileDeps, ReconcileEvent, ReconcileOptions, ReconcileOutcome } from './types.js';
 
@@ -64,30 +71,6 @@ function outcomeFor(
     ...(rest.plan ? { plan: rest.plan } : {}),
     ...(rest.error ? { error: rest.error } : {}),
   };
-}
-
-function tableStatuses(plan: Plan, observedNames: ReadonlySet<string>, failedTable?: string): TableStatus[] {
-  return plan.desired.tables.map((table) => {
-    const where = `${table.schema}.${table.name}`;
-    const findings = plan.findings.filter((f) => f.table === where && f.severity !== 'info');
-    const conflict = findings.find((f) => f.severity === 'conflict');
-    const state: TableStatus['state'] = conflict
-      ? 'Conflict'
-      : failedTable === where
-        ? 'Failed'
-        : !observedNames.has(table.name)
-          ? 'Pending'
-          : findings.some((f) => !f.corrected)
-            ? 'Drifted'
-            : 'Ready';
-    return {
-      model: table.modelId,
-      table: where,
-      state,
-      schemaHash: structureHash(table),
-      message: (conflict ?? findings.find((f) => !f.corrected))?.message ?? '',
-    };
-  });
 }
 
 /**
@@ -166,6 +149,19 @@ export async function reconcile(
     );
   }
   const scrub = secretScrubber(url);
+  const fail = (error: OperatorError, extra: Partial<Verdict> = {}, plan?: ReconcileOutcome['plan']) =>
+    outcomeFor(provision, failure(error, scrub, extra), deps, {
+      events: [{ type: 'Warning', reason: error.reason, message: scrub(error.message) }],
+      error,
+      ...(plan ? { plan } : {}),
+    });
+  let location: SinkLocation;
+  try {
+    location = sinkLocation(url);
+  } catch (cause) {
+    const error = classifyDbError(cause, 'parse the connection string of the sink');
+    return fail(error, { connected: { ok: false, reason: error.reason, message: scrub(error.message) } });
+  }
   const pool = deps.pools.get(url);
   const store = new CatalogStore(
     deps.catalogUrl ? deps.pools.get(deps.catalogUrl) : pool,
@@ -173,30 +169,23 @@ export async function reconcile(
   );
   const register = spec.catalog.register;
 
-  const fail = (error: OperatorError, extra: Partial<Verdict> = {}, plan?: ReconcileOutcome['plan']) =>
-    outcomeFor(provision, failure(error, scrub, extra), deps, {
-      events: [{ type: 'Warning', reason: error.reason, message: scrub(error.message) }],
-      error,
-      ...(plan ? { plan } : {}),
-    });
-
   // The schema and the catalog are read concurrently: two round trips, one round trip of latency.
   const tableNames = desired.tables.map((t) => t.name);
   const observing = observeSchema(pool, desired.schema, tableNames);
   const reading = register ? store.readSink(sinkId) : Promise.resolve([]);
   // Awaited below; this only keeps a catalog failure from surfacing as unhandled when observing fails first.
   reading.catch(() => {});
-  let observed: Awaited<ReturnType<typeof observeSchema>>;
+  let observed: ObservedSchema;
   try {
     observed = await observing;
   } catch (cause) {
-    const error = classifyDbError(cause, `connect to the sink database and read schema ${desired.schema}`);
+    const error = await observeError(pool, cause, desired.schema, tableNames);
     return fail(error, { connected: { ok: false, reason: error.reason, message: scrub(error.message) } });
   }
   const connected = {
     ok: true,
     reason: 'Connected',
-    message: `connected to ${sinkLocation(url).host}:${sinkLocation(url).port}/${sinkLocation(url).database}`,
+    message: `connected to ${location.host}:${location.port}/${location.database}`,
   };
 
   let stored: Awaited<ReturnType<CatalogStore['readSink']>>;
@@ -209,12 +198,12 @@ export async function reconcile(
       catalog: { ok: false, reason: 'CatalogError', message: scrub(error.message) },
     });
   }
-  const previouslyProvisioned = new Set(
-    stored.filter((d) => d.status === 'active' && d.schema_name === desired.schema).map((d) => d.table_name),
-  );
-  const policy = { drift: spec.policy.drift, previouslyProvisioned };
+  const policy = {
+    drift: spec.policy.drift,
+    adopt: spec.policy.adopt,
+    previouslyProvisioned: provisionedBefore(provision, stored, desired.schema),
+  };
   const plan = planSchema(desired, observed, policy);
-  const location = sinkLocation(url);
   const records = models.map((m, i) => datasetRecord(m, desired.tables[i]!, location, spec.catalog));
   const wanted = new Set(records.map((r) => r.dataset_id));
   const orphaned = stored
@@ -226,24 +215,22 @@ export async function reconcile(
       : [],
   );
 
-  const conflicts = plan.findings.filter((f) => f.severity === 'conflict');
-  if (conflicts.length > 0) {
-    const error = new OperatorError(
-      'ConflictingOwner',
-      `${conflicts.map((c) => c.message).join('; ')}; choose another schema or tablePrefix, or delete the other provision`,
-      false,
-    );
-    const names = new Set(observed.tables.map((t) => t.name));
-    return fail(
-      error,
-      {
-        connected,
-        tables: tableStatuses(plan, names),
-        schema: { ok: false, reason: 'ConflictingOwner', message: error.message },
-      },
-      planReport(plan, pendingCatalog),
-    );
-  }
+  const conflicted = (final: Plan, finalObserved: ObservedSchema) => {
+    const error = conflictError(final);
+    return error
+      ? fail(
+          error,
+          {
+            connected,
+            tables: tableStatuses(final, new Set(finalObserved.tables.map((t) => t.name))),
+            schema: { ok: false, reason: error.reason, message: error.message },
+          },
+          planReport(final, new Map()),
+        )
+      : undefined;
+  };
+  const early = conflicted(plan, observed);
+  if (early) return early;
 
   if (options.mode === 'plan') {
     const pending = plan.steps.length + pendingCatalog.size;
@@ -266,27 +253,37 @@ export async function reconcile(
     ...(deps.advisoryLockTimeoutMs !== undefined
       ? { advisoryLockTimeoutMs: deps.advisoryLockTimeoutMs }
       : {}),
+    ...(deps.indexBuildTimeoutMs !== undefined ? { indexBuildTimeoutMs: deps.indexBuildTimeoutMs } : {}),
     ...(deps.onStep ? { onStep: deps.onStep } : {}),
   });
+  // Everything below follows what was observed under the lock, never the plan made before it.
+  const final = applied.plan;
+  const finalObserved = applied.observed ?? observed;
+  const observedNames = new Set(finalObserved.tables.map((t) => t.name));
+  const late = conflicted(final, finalObserved);
+  if (late) return late;
+
   const events: ReconcileEvent[] = [];
   if (applied.statementsExecuted > 0) {
     events.push({
       type: 'Normal',
       reason: 'Provisioned',
-      message: `applied ${applied.statementsExecuted} statement(s) in ${applied.results.filter((r) => r.status === 'Success').length} step(s) to schema ${desired.schema} (plan ${applied.plan.hash.slice(0, 19)})`,
+      message: `applied ${applied.statementsExecuted} statement(s) in ${applied.results.filter((r) => r.status === 'Success').length} step(s) to schema ${desired.schema} (plan ${applied.executed.hash.slice(0, 19)})`,
     });
   }
-  for (const f of plan.findings.filter((f) => f.corrected)) {
-    events.push({ type: 'Warning', reason: 'Drifted', message: `${f.message}; re-created (drift: Correct)` });
-  }
-  const report = planReport(applied.plan, pendingCatalog);
+  const report = planReport(applied.executed, pendingCatalog);
+  const lastPlan = {
+    // A plan that found everything done under the lock ran nothing: the record is the empty plan.
+    hash: applied.statementsExecuted > 0 || applied.error ? applied.executed.hash : final.hash,
+    statements: applied.statementsExecuted,
+    applied: applied.statementsExecuted > 0,
+  };
   if (applied.error) {
-    const failedTable = applied.results.find((r) => r.status === 'Error');
-    const names = new Set(observed.tables.map((t) => t.name));
+    const failedStep = applied.results.find((r) => r.status === 'Error');
     const tables = tableStatuses(
-      plan,
-      names,
-      failedTable ? applied.plan.steps.find((s) => s.target === failedTable.target)?.table : undefined,
+      final,
+      observedNames,
+      failedStep ? applied.executed.steps.find((s) => s.target === failedStep.target)?.table : undefined,
     );
     return outcomeFor(
       provision,
@@ -294,11 +291,7 @@ export async function reconcile(
         connected,
         tables,
         schema: { ok: false, reason: applied.error.reason, message: scrub(applied.error.message) },
-        lastPlan: {
-          hash: applied.plan.hash,
-          statements: applied.statementsExecuted,
-          applied: applied.statementsExecuted > 0,
-        },
+        lastPlan,
       }),
       deps,
       {
@@ -312,34 +305,52 @@ export async function reconcile(
       },
     );
   }
+  if (applied.statementsExecuted > 0) {
+    for (const f of applied.executed.findings.filter((f) => f.corrected)) {
+      events.push({
+        type: 'Warning',
+        reason: 'Drifted',
+        message: `${f.message}; re-created (drift: Correct)`,
+      });
+    }
+  }
+  const tables = tableStatuses(final, observedNames);
 
-  // Only a run that changed something needs a second look; otherwise the first observation is current.
-  const finalObserved =
-    applied.statementsExecuted > 0
-      ? await observeSchema(pool, desired.schema, tableNames).catch(() => observed)
-      : observed;
-  const finalPlan = applied.statementsExecuted > 0 ? planSchema(desired, finalObserved, policy) : plan;
-  const observedNames = new Set(finalObserved.tables.map((t) => t.name));
-  const tables = tableStatuses(finalPlan, observedNames);
-
+  // Only tables that exist are registered; the dataset of one that is gone (drift: Report) is marked
+  // deleted until it is back, so the catalog never lists a table that is not there.
+  const present = records.filter((r) => observedNames.has(r.table_name));
+  const absent = records.filter((r) => !observedNames.has(r.table_name)).map((r) => r.dataset_id);
   let catalogError: OperatorError | undefined;
   if (register) {
     try {
-      await store.register(records, stored);
-      if (orphaned.length > 0) await store.markDeleted(sinkId, orphaned);
+      await store.register(present, stored);
+      const gone = [
+        ...orphaned,
+        ...absent.filter((id) => stored.some((d) => d.dataset_id === id && d.status === 'active')),
+      ];
+      if (gone.length > 0) await store.markDeleted(sinkId, gone);
     } catch (cause) {
       catalogError =
         cause instanceof OperatorError ? cause : classifyDbError(cause, 'register catalog datasets');
     }
   }
   const datasets: DatasetStatus[] = register
-    ? records.map((r) => ({ model: r.model_id, datasetId: r.dataset_id, registered: !catalogError }))
+    ? records.map((r) =>
+        observedNames.has(r.table_name)
+          ? { model: r.model_id, datasetId: r.dataset_id, registered: !catalogError }
+          : {
+              model: r.model_id,
+              datasetId: r.dataset_id,
+              registered: false,
+              message: `table ${r.physical_location} is missing; the dataset is marked deleted until it is re-created`,
+            },
+      )
     : [];
-  const residual = finalPlan.findings.filter(
+  const residual = final.findings.filter(
     (f) => (f.severity === 'drift' || f.severity === 'blocked') && !f.corrected,
   );
   const blocked = residual.some((f) => f.severity === 'blocked');
-  const unapplied = finalPlan.steps.length;
+  const unapplied = final.steps.length;
   const driftReason = blocked ? 'DestructiveChangeBlocked' : 'Drifted';
   for (const f of residual) {
     events.push({
@@ -349,15 +360,10 @@ export async function reconcile(
     });
   }
 
-  const lastPlan = {
-    hash: applied.plan.hash,
-    statements: applied.statementsExecuted,
-    applied: applied.statementsExecuted > 0,
-  };
   const catalogCondition = register
     ? catalogError
       ? { ok: false, reason: 'CatalogError', message: scrub(catalogError.message) }
-      : { ok: true, reason: 'Registered', message: `${records.length} dataset(s) registered` }
+      : { ok: true, reason: 'Registered', message: `${present.length} dataset(s) registered` }
     : undefined;
   const common = {
     connected,
@@ -368,7 +374,7 @@ export async function reconcile(
   };
   let verdict: Verdict;
   if (residual.length > 0 || unapplied > 0) {
-    const message = `${residual.length + unapplied} difference(s) between the models and the database are not corrected: ${[...residual.map((f) => f.message), ...finalPlan.steps.map((s) => `pending: ${s.description}`)].slice(0, 5).join('; ')}`;
+    const message = `${residual.length + unapplied} difference(s) between the models and the database are not corrected: ${[...residual.map((f) => f.message), ...final.steps.map((s) => `pending: ${s.description}`)].slice(0, 5).join('; ')}`;
     verdict = {
       reason: driftReason,
       message,
@@ -401,4 +407,24 @@ export async function reconcile(
     plan: report,
     ...(catalogError ? { error: catalogError } : {}),
   });
+}
+
+/** A failed observation; a lock timeout names the table's lock holders (`pg_locks`), which the driver error does not. */
+async function observeError(
+  pool: Queryable,
+  cause: unknown,
+  schema: string,
+  tables: readonly string[],
+): Promise<OperatorError> {
+  const context = `connect to the sink database and read schema ${schema}`;
+  if (!isLockTimeout(cause)) return classifyDbError(cause, context);
+  const holders = await lockHolders(pool, schema, tables, ['AccessExclusiveLock']).catch(() => []);
+  const where =
+    holders.length > 0 ? [...new Set(holders.map((h) => h.relation))].join(', ') : `schema ${schema}`;
+  return classifyDbError(
+    cause,
+    `read schema ${schema}: waited too long for a lock on ${where}${
+      holders.length > 0 ? ` held by ${holders.map(describeSession).join(', ')}` : ''
+    }; the reconcile will retry`,
+  );
 }

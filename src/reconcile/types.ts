@@ -19,6 +19,8 @@ export interface ReconcileDeps {
   readonly registry?: ModelRegistry;
   /** How long to wait for the per-sink advisory lock before giving up with LockTimeout (default 30 s). */
   readonly advisoryLockTimeoutMs?: number;
+  /** `statement_timeout` of a concurrent index build or constraint validation (default 1 h). */
+  readonly indexBuildTimeoutMs?: number;
   /** Progress of long applies: each step's outcome as it finishes. */
   readonly onStep?: (step: {
     readonly description: string;

@@ -84,7 +84,7 @@ export function aSinkProvision(
       },
       models: spec.models ?? ['cdm.work.project'],
       catalog: { register: true, domain: 'cdm.work' },
-      policy: { lockTimeout: '5s', drift: spec.drift ?? 'Correct' },
+      policy: { lockTimeout: '5s', drift: spec.drift ?? 'Correct', adopt: false },
       deletionPolicy: spec.deletionPolicy ?? 'Retain',
       suspend: spec.suspend ?? false,
     },

@@ -95,7 +95,7 @@ describe('reconcile core (real Postgres)', () => {
 
     await db.pool.query('DROP TABLE cdm_work.cdm_work_project');
     const reported = await reconcile(
-      provision('d', { policy: { drift: 'Report', lockTimeout: '5s' } }),
+      provision('d', { policy: { drift: 'Report', lockTimeout: '5s', adopt: false } }),
       deps,
     );
     expect(reported.ready).toBe(false);

@@ -21,7 +21,11 @@ async function planFor(
   drift: 'Correct' | 'Report' = 'Correct',
 ): Promise<Plan> {
   const observed = await observeSchema(db.pool, LAYOUT.schema);
-  return planSchema(desiredSchema(models, LAYOUT), observed, { drift, previouslyProvisioned: new Set() });
+  return planSchema(desiredSchema(models, LAYOUT), observed, {
+    drift,
+    adopt: false,
+    previouslyProvisioned: new Set(),
+  });
 }
 
 async function converge(db: TestDatabase, models: readonly ModelSpec[] = CDM_WORK_MODELS) {
@@ -267,6 +271,7 @@ describe('schema engine against a real Postgres', () => {
     const observed = await observeSchema(db.pool, LAYOUT.schema);
     const plan = planSchema(desiredSchema(CDM_WORK_MODELS, LAYOUT), observed, {
       drift: 'Report',
+      adopt: false,
       previouslyProvisioned: new Set(['cdm_work_item']),
     });
     expect(plan.steps).toEqual([]);
@@ -313,9 +318,9 @@ describe('schema engine against a real Postgres', () => {
     expect((await planFor(db)).steps).toEqual([]);
   });
 
-  it('waits at most lock_timeout for a locked table, names it, and succeeds on a later retry', async () => {
+  it('waits at most lock_timeout for a locked table, names it and its holder, and succeeds on a later retry', async () => {
     await converge(db);
-    await db.pool.query('DROP INDEX cdm_work.cdm_work_item_updated_idx');
+    await db.pool.query('ALTER TABLE cdm_work.cdm_work_item DROP COLUMN resolution');
     const holder = new pg.Client({ connectionString: db.url });
     await holder.connect();
     try {
@@ -331,6 +336,8 @@ describe('schema engine against a real Postgres', () => {
       expect(blocked.error?.reason).toBe('LockTimeout');
       expect(blocked.error?.retryable).toBe(true);
       expect(blocked.error?.message).toContain('cdm_work.cdm_work_item');
+      const holderPid = (await holder.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+      expect(blocked.error?.message).toContain(`held by pid ${holderPid} (idle in transaction`);
       expect(blocked.attempts).toBe(2);
       // Bounded by the timeouts, not by the lock holder: two 200 ms waits and a 50 ms pause.
       expect(elapsed).toBeLessThan(5_000);
@@ -340,7 +347,7 @@ describe('schema engine against a real Postgres', () => {
     }
     const retried = await applyPlan(db.pool, await planFor(db), FAST);
     expect(retried.error).toBeUndefined();
-    expect(retried.results.map((r) => [r.kind, r.status])).toEqual([['createIndex', 'Success']]);
+    expect(retried.results.map((r) => [r.kind, r.status])).toEqual([['addColumn', 'Success']]);
   });
 
   it('detects an invalid index left by a failed concurrent build and rebuilds it', async () => {

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { ModelSpec } from '../../src/models/index.js';
 import { commentOnTable, createIndex, createSchema, createTable } from '../../src/postgres/ddl.js';
+import { withOwnership } from '../../src/postgres/ownership.js';
 import { desiredTable, type SinkLayout } from '../../src/postgres/table-spec.js';
 
 /** Creates the tables for `models` directly from the DDL generators: a fixture for tests of other parts. */
@@ -15,7 +16,10 @@ export async function provisionTables(
     statements.push(
       createTable(table),
       ...table.indexes.map((i) => createIndex(table, i, false)),
-      commentOnTable(table),
+      commentOnTable(
+        table,
+        withOwnership(table.description, { ...table, origin: 'created', sinkTables: [table.name] }),
+      ),
     );
   }
   await pool.query(statements.map((s) => s.sql).join(';\n'));

@@ -10,6 +10,9 @@ export async function applyCommand(
   format: Format,
   io: Output,
 ): Promise<number> {
+  // Apply goes ahead with what could be read, like `kubectl apply`, and exits 1; stdout keeps its
+  // shape for -o json.
+  for (const e of inputs.loadErrors) io.err(`invalid ${formatError(e)}`);
   const { results, loadErrors } = await reconcileAll(inputs, { ...options, mode: 'apply' });
   const allReady = loadErrors === 0 && results.length > 0 && results.every((r) => r.outcome.ready);
   if (format === 'json') {
@@ -20,6 +23,7 @@ export async function applyCommand(
           file: r.input.source.file,
           ready: r.outcome.ready,
           statementsApplied: r.outcome.statementsApplied,
+          database: r.database,
           status: r.outcome.status,
           plan: r.outcome.plan ?? null,
         })),
@@ -37,7 +41,12 @@ export async function applyCommand(
     if (r.outcome.plan && r.outcome.statementsApplied > 0)
       io.out(renderPlan(`Applied to ${r.input.id}:`, r.outcome.plan, { sql: false }));
   }
-  if (results.length === 0) io.out('no CdmSinkProvision found in the given manifests');
+  if (results.length === 0)
+    io.out(
+      loadErrors > 0
+        ? 'no CdmSinkProvision could be read from the given manifests'
+        : 'no CdmSinkProvision found in the given manifests',
+    );
   else
     io.out(
       renderStatus(

@@ -23,6 +23,7 @@ export async function planCommand(
         results.map((r) => ({
           provision: r.input.id,
           file: r.input.source.file,
+          database: r.database,
           plan: r.outcome.plan ?? null,
           error: r.outcome.error
             ? {

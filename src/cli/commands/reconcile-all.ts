@@ -1,5 +1,5 @@
 import { createPoolProvider, type ReconcileOutcome, reconcile } from '../../reconcile/index.js';
-import { connections } from '../connection.js';
+import { connections, type DatabaseSource } from '../connection.js';
 import type { Output } from '../output.js';
 import type { Inputs, ProvisionInput } from '../provision-inputs.js';
 
@@ -15,6 +15,8 @@ export interface RunOptions {
 export interface RunResult {
   readonly input: ProvisionInput;
   readonly outcome: ReconcileOutcome;
+  /** Where its database URL came from; null when the run never got as far as connecting (invalid spec). */
+  readonly database: DatabaseSource | null;
 }
 
 /** Runs the shared reconcile core over every provision in the manifests, one after another. */
@@ -35,10 +37,15 @@ export async function reconcileAll(
   try {
     for (const input of inputs.provisions) {
       if (options.mode === 'apply' && input.errors.length === 0) options.io.err(`reconciling ${input.id} …`);
+      let database: DatabaseSource | null = null;
       const outcome = await reconcile(
         input.raw,
         {
-          resolveDatabaseUrl: (p) => conn.resolveDatabaseUrl(p),
+          resolveDatabaseUrl: async (p) => {
+            const resolved = await conn.resolve(p);
+            database = resolved.database;
+            return resolved.url;
+          },
           pools,
           now: () => new Date(),
           ...(options.mode === 'apply'
@@ -53,12 +60,11 @@ export async function reconcileAll(
         },
         { mode: options.mode },
       );
-      results.push({ input, outcome });
+      results.push({ input, outcome, database });
     }
   } finally {
     await pools.end();
     await conn.close();
   }
-  const loadErrors = inputs.errors.length - inputs.provisions.reduce((n, p) => n + p.errors.length, 0);
-  return { results, loadErrors };
+  return { results, loadErrors: inputs.loadErrors.length };
 }

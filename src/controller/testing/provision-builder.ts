@@ -21,7 +21,7 @@ export class ProvisionBuilder {
         },
         models: ['cdm.work.project'],
         catalog: { register: true, domain: 'cdm.work' },
-        policy: { lockTimeout: '5s', drift: 'Correct' },
+        policy: { lockTimeout: '5s', drift: 'Correct', adopt: false },
         deletionPolicy: 'Retain',
         suspend: false,
       },

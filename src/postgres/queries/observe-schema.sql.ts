@@ -33,6 +33,7 @@ WITH
   -- primary key and check constraints
   con AS (
     SELECT k.conrelid, k.contype, k.conname::text AS name, pg_catalog.pg_get_constraintdef(k.oid) AS definition,
+      k.convalidated AS validated,
       ARRAY(
         SELECT a.attname::text FROM unnest(k.conkey) WITH ORDINALITY AS u(attnum, ord)
         JOIN pg_catalog.pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.attnum
@@ -73,7 +74,7 @@ SELECT json_build_object(
       'columns', COALESCE((SELECT json_agg(col.doc ORDER BY col.attnum) FROM col WHERE col.attrelid = rel.oid), '[]'),
       'primaryKey', (SELECT json_build_object('name', con.name, 'columns', con.columns)
                      FROM con WHERE con.conrelid = rel.oid AND con.contype = 'p'),
-      'checks', COALESCE((SELECT json_agg(json_build_object('name', con.name, 'definition', con.definition) ORDER BY con.name)
+      'checks', COALESCE((SELECT json_agg(json_build_object('name', con.name, 'definition', con.definition, 'validated', con.validated) ORDER BY con.name)
                           FROM con WHERE con.conrelid = rel.oid AND con.contype = 'c'), '[]'),
       'indexes', COALESCE((SELECT json_agg(idx.doc ORDER BY idx.doc->>'name') FROM idx WHERE idx.indrelid = rel.oid), '[]')
     ) ORDER BY rel.name)

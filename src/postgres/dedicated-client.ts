@@ -1,0 +1,33 @@
+import type pg from 'pg';
+
+/** Whether the session must be discarded instead of returned to the pool. */
+export interface Session {
+  broken: boolean;
+}
+
+/**
+ * Runs `use` on one pooled client, for statements that must share a session (an advisory lock, a
+ * transaction). A checked-out client has no listener of the pool's: without this one, a server that
+ * goes away mid-statement would be an unhandled 'error' event, which ends the process. The client goes
+ * back to the pool unless it failed or `use` marked the session broken.
+ */
+export async function withDedicatedClient<T>(
+  pool: pg.Pool,
+  use: (client: pg.PoolClient, session: Session) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  const session: Session = { broken: false };
+  const onError = () => {
+    session.broken = true;
+  };
+  client.on('error', onError);
+  try {
+    return await use(client, session);
+  } catch (error) {
+    session.broken = true;
+    throw error;
+  } finally {
+    client.removeListener('error', onError);
+    client.release(session.broken);
+  }
+}

@@ -1,0 +1,70 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
+import { createTestDatabase } from '../support/database.js';
+
+/** YAML double-quoted escapes: `\0` is NUL, `\uD800` a lone surrogate. */
+const provision = (name: string, catalog: string) =>
+  `apiVersion: cdm.nucleus.io/v1alpha1\nkind: CdmSinkProvision\nmetadata: { name: ${name}, namespace: ns }\nspec:\n  endpoint: { templateId: cdm.jdbc, connection: { secretRef: { name: s } } }\n  models: [cdm.work.user]\n  catalog:\n${catalog}`;
+
+const CASES = [
+  { name: 'nul-value', catalog: '    labels: { team: "ana\\0lytics" }\n', path: 'spec.catalog.labels.team' },
+  { name: 'nul-domain', catalog: '    domain: "cdm\\0work"\n', path: 'spec.catalog.domain' },
+  { name: 'nul-key', catalog: '    labels: { "te\\0am": x }\n', path: 'spec.catalog.labels["te\\u0000am"]' },
+  {
+    name: 'surrogate-value',
+    catalog: '    labels: { team: "x\\uD800" }\n',
+    path: 'spec.catalog.labels.team',
+  },
+  { name: 'surrogate-domain', catalog: '    domain: "\\uDC00cdm"\n', path: 'spec.catalog.domain' },
+] as const;
+
+describe('catalog labels and domain (subprocess, real Postgres)', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'cdm-sink-labels-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('validate rejects NUL and lone surrogates in labels and domain, naming the field', async () => {
+    const file = path.join(dir, 'bad.yaml');
+    await writeFile(file, CASES.map((c) => provision(c.name, c.catalog)).join('---\n'));
+    const result = await runCli(['validate', '-f', file]);
+    expect(result.code).toBe(1);
+    const lines = result.stdout.split('\n');
+    CASES.forEach((c, i) => {
+      const prefix = `invalid ${file} (document ${i + 1}): ${c.path}: `;
+      expect(
+        lines.some((l) => l.startsWith(prefix)),
+        `${c.name}: ${result.stdout}`,
+      ).toBe(true);
+    });
+  });
+
+  it('apply stops each such provision as InvalidSpec before any SQL runs', async () => {
+    for (const c of CASES) {
+      const db = await createTestDatabase('clilbl');
+      try {
+        const file = path.join(dir, `${c.name}.yaml`);
+        await writeFile(file, provision(c.name, c.catalog));
+        const result = await runCli(['apply', '-f', file, '--database-url', db.url, '-o', 'json']);
+        expect(result.code, c.name).toBe(1);
+        const [{ status, ready }] = JSON.parse(result.stdout);
+        expect(ready).toBe(false);
+        const stalled = status.conditions.find((cond: { type: string }) => cond.type === 'Stalled');
+        expect(stalled, c.name).toMatchObject({ status: 'True', reason: 'InvalidSpec' });
+        expect(stalled.message, c.name).toContain(c.path);
+        const { rows } = await db.pool.query(
+          "SELECT nspname FROM pg_namespace WHERE nspname IN ('cdm_work', 'catalog')",
+        );
+        expect(rows, c.name).toEqual([]);
+      } finally {
+        await db.drop();
+      }
+    }
+  });
+});
