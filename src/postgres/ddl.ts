@@ -3,8 +3,9 @@ import type { Statement } from './statement.js';
 import type { ColumnSpec, TableIndexSpec, TableSpec } from './table-spec.js';
 
 /**
- * SQL generation, one function per statement kind. Pure: specs in, statements out. Every statement is
- * idempotent (`IF NOT EXISTS`), so a replay after a crash or a race with another applier is harmless.
+ * SQL generation, one function per statement kind. Pure: specs in, statements out. Statements are
+ * idempotent (`IF NOT EXISTS`) where a replay cannot claim what is not ours, so a replay after a crash is
+ * harmless; `CREATE TABLE` is the exception (see `createTable`).
  */
 
 export function createSchema(schema: string): Statement {
@@ -20,13 +21,19 @@ function columnDefinition(column: ColumnSpec, opts: { forceNullable?: boolean; w
   return parts.join(' ');
 }
 
+/**
+ * Deliberately without `IF NOT EXISTS`: the plan is made under the advisory lock from a fresh
+ * observation, so a relation at this name now was made by someone outside the lock. Skipping it would
+ * let the `COMMENT` that follows claim a table we did not create; failing rolls the step back, and the
+ * next reconcile reports the table as not ours.
+ */
 export function createTable(table: TableSpec): Statement {
   const lines = [
     ...table.columns.map((c) => `  ${columnDefinition(c, { withCheck: true })}`),
     `  CONSTRAINT ${quoteIdent(table.primaryKey.name)} PRIMARY KEY (${table.primaryKey.columns.map(quoteIdent).join(', ')})`,
   ];
   return {
-    sql: `CREATE TABLE IF NOT EXISTS ${qualified(table.schema, table.name)} (\n${lines.join(',\n')}\n)`,
+    sql: `CREATE TABLE ${qualified(table.schema, table.name)} (\n${lines.join(',\n')}\n)`,
     transactional: true,
     hazards: [],
   };

@@ -190,7 +190,10 @@ describe('concurrent reconciles (real Postgres)', () => {
       seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
       return seed / 2_147_483_648;
     };
+    const statuses = new Map<string, CdmSinkProvision['status']>();
     for (let round = 0; round < 20; round += 1) {
+      // A fresh start is a fresh cluster for the controller too.
+      if (round % 3 !== 2) statuses.clear();
       // Every third round starts from what the last left behind (steady state and drift), the rest from scratch.
       if (round % 3 !== 2)
         await db.pool.query('DROP SCHEMA IF EXISTS race CASCADE; DROP SCHEMA IF EXISTS catalog CASCADE');
@@ -203,7 +206,20 @@ describe('concurrent reconciles (real Postgres)', () => {
       const outcomes = await Promise.all(
         chosen.map(async (p, i) => {
           await new Promise((r) => setTimeout(r, Math.floor(random() * 40)));
-          return reconcile(p, depsFor(providers[i % 2]!));
+          if (i % 2 === 1) {
+            // CLI-style: a pool of its own for the run, no status from before.
+            const own = createPoolProvider();
+            try {
+              return await reconcile(p, depsFor(own));
+            } finally {
+              await own.end();
+            }
+          }
+          // Controller-style: the shared pools, and the provision as the informer has it, last status included.
+          const key = p.metadata.name;
+          const outcome = await reconcile({ ...p, status: statuses.get(key) }, depsFor(providers[0]!));
+          statuses.set(key, outcome.status);
+          return outcome;
         }),
       );
       await checkTruth(chosen, outcomes);
