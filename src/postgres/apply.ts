@@ -182,7 +182,7 @@ async function explainWait(
   step: PlanStep | undefined,
 ): Promise<string> {
   try {
-    if (step?.statements.some((s) => s.hazards.includes('INDEX_BUILD'))) {
+    if (isQueryCanceled(error) && step?.statements.some((s) => s.hazards.includes('INDEX_BUILD'))) {
       const sessions = await oldestTransactions(client);
       return `; CREATE INDEX CONCURRENTLY waits for every transaction of the database that started before it, on any table${
         sessions.length > 0 ? `; oldest open transactions: ${sessions.map(describeSession).join(', ')}` : ''
