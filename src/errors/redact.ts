@@ -38,7 +38,7 @@ export function secretScrubber(url: string | undefined): (text: string) => strin
   }
   if (url) {
     // The raw (still percent-encoded) form can appear too, e.g. in an echoed URL.
-    const raw = /^[a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:([^@\s]*)@/i.exec(url)?.[1];
+    const raw = new RegExp(URL_PASSWORD.source, 'i').exec(url)?.[2];
     if (raw) passwords.add(raw);
   }
   const secrets = [...passwords].filter((p) => p.length >= 3);

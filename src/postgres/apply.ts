@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { OperatorError } from '../errors/index.js';
-import { SCHEMA_LOCK_SQL as LOCK_SQL, SCHEMA_UNLOCK_SQL as UNLOCK_SQL } from './advisory-lock.js';
+import { isOperatorError } from '../errors/index.js';
+import { lockSchema, SCHEMA_UNLOCK_SQL as UNLOCK_SQL } from './advisory-lock.js';
 import { classifyDbError, isLockTimeout, isQueryCanceled } from './db-errors.js';
 import { dropIndexConcurrently } from './ddl.js';
 import { type Session, withDedicatedClient } from './dedicated-client.js';
@@ -153,17 +154,17 @@ async function runSteps(client: pg.PoolClient, plan: Plan, options: ApplyOptions
   return attempt;
 }
 
+/** Whether an index build step left its index behind invalid, as the observation after it shows. */
+function leftInvalidIndex(observed: ObservedSchema | undefined, step: PlanStep): boolean {
+  if (step.kind !== 'createIndex' && step.kind !== 'rebuildIndex') return false;
+  return (observed?.tables ?? []).some((t) =>
+    t.indexes.some((i) => `${observed?.schema}.${i.name}` === step.target && !i.valid),
+  );
+}
+
 /** A failed index build leaves an invalid index that every write maintains: drop it, without blocking writes. */
 async function dropInvalidIndex(client: pg.PoolClient, step: PlanStep, lockMs: number): Promise<string> {
-  if (step.kind !== 'createIndex' && step.kind !== 'rebuildIndex') return '';
   const [schema, name] = step.target.split('.') as [string, string];
-  const { rows } = await client.query<{ valid: boolean }>(
-    `SELECT i.indisvalid AND i.indisready AS valid FROM pg_catalog.pg_index i
-     JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-     WHERE n.nspname = $1 AND c.relname = $2`,
-    [schema, name],
-  );
-  if (rows.length === 0 || rows[0]!.valid) return '';
   try {
     await client.query(setTimeouts({ lockMs, statementMs: 60_000 }, false));
     await client.query(dropIndexConcurrently(schema, name).sql);
@@ -264,15 +265,11 @@ async function applyLocked(
     });
   try {
     try {
-      await client.query(`SET lock_timeout = '${advisoryMs}ms'`);
-      await client.query(LOCK_SQL, [schema]);
-      await client.query('RESET lock_timeout');
+      await lockSchema(client, schema, advisoryMs);
     } catch (error) {
-      session.broken ||= !isLockTimeout(error);
-      const context = isLockTimeout(error)
-        ? `another applier holds schema ${schema} (advisory lock) for longer than ${advisoryMs} ms`
-        : `lock schema ${schema} for apply`;
-      return snapshot(classifyDbError(error, context));
+      // A lock wait that timed out comes back classified, on a session that is still fine.
+      session.broken ||= !isOperatorError(error);
+      return snapshot(classifyDbError(error, `lock schema ${schema} for apply`));
     }
     try {
       const tables = current.desired.tables.map((t) => t.name);
@@ -299,13 +296,15 @@ async function applyLocked(
         }
         const step = attempt.failedStep;
         let detail = await explainWait(client, attempt.error, step);
-        if (step && isQueryCanceled(attempt.error))
+        // Status follows what is there now, not the plan made before the failure.
+        await replan().catch(() => {});
+        if (step && isQueryCanceled(attempt.error) && leftInvalidIndex(observed, step)) {
           detail += await dropInvalidIndex(client, step, options.lockTimeoutMs);
+          await replan().catch(() => {});
+        }
         const context = isLockTimeout(attempt.error)
           ? `lock timeout (${options.lockTimeoutMs} ms) waiting for table ${step?.table ?? schema} during "${step?.description ?? 'apply'}"${detail}; the reconcile will retry`
           : `${step?.description ?? 'apply'}${detail}`;
-        // Status follows what is there now, not the plan made before the failure.
-        await replan().catch(() => {});
         return snapshot(classifyDbError(attempt.error, context));
       }
     } finally {

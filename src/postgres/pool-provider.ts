@@ -16,7 +16,7 @@ export interface PoolProviderOptions {
   readonly statementTimeoutMs?: number;
 }
 
-export const DEFAULT_QUERY_TIMEOUTS = { lockTimeoutMs: 5_000, statementTimeoutMs: 60_000 } as const;
+const DEFAULT_QUERY_TIMEOUTS = { lockTimeoutMs: 5_000, statementTimeoutMs: 60_000 } as const;
 
 /**
  * One small pool per connection URL, shared by every provision that points at the same database,

@@ -3,12 +3,11 @@ import type { CdmSinkProvision } from '../api/types.js';
 import { validateProvision } from '../api/validate.js';
 import { CatalogStore, sinkLocation } from '../catalog/index.js';
 import { OperatorError, secretScrubber } from '../errors/index.js';
-import { SCHEMA_LOCK_SQL as LOCK_SQL, SCHEMA_UNLOCK_SQL as UNLOCK_SQL } from '../postgres/advisory-lock.js';
+import { lockSchema, SCHEMA_UNLOCK_SQL as UNLOCK_SQL } from '../postgres/advisory-lock.js';
 import { withDedicatedClient } from '../postgres/dedicated-client.js';
 import {
   classifyDbError,
   commentOnTableSql,
-  isLockTimeout,
   observeSchema,
   parseTableOwner,
   qualified,
@@ -30,8 +29,7 @@ interface Cleanup {
 /**
  * Under the sink's advisory lock, and from what is observed under it: drops the tables whose ownership
  * line names `sinkId` with origin `created`, and releases (clears our line from the comment of) those it
- * adopted. Never by name alone. A lock wait that timed out leaves the session usable; any other failure
- * discards it.
+ * adopted. Never by name alone.
  */
 async function dropOrRelease(
   pool: pg.Pool,
@@ -40,18 +38,7 @@ async function dropOrRelease(
   timeouts: { readonly advisoryMs: number; readonly lockMs: number },
 ): Promise<Cleanup> {
   return withDedicatedClient(pool, async (client, session) => {
-    try {
-      await client.query(`SET lock_timeout = '${timeouts.advisoryMs}ms'`);
-      await client.query(LOCK_SQL, [schema]);
-      await client.query('RESET lock_timeout');
-    } catch (error) {
-      throw isLockTimeout(error)
-        ? classifyDbError(
-            error,
-            `another applier holds schema ${schema} (advisory lock) for longer than ${timeouts.advisoryMs} ms`,
-          )
-        : error;
-    }
+    await lockSchema(client, schema, timeouts.advisoryMs);
     try {
       const owned = (await observeSchema(client, schema)).tables.flatMap((t) => {
         const owner = parseTableOwner(t.comment);
@@ -161,6 +148,7 @@ export async function finalize(provision: CdmSinkProvision, deps: ReconcileDeps)
   let url: string;
   try {
     url = await deps.resolveDatabaseUrl(validation.provision);
+    // Parsed only to fail here: an unparseable string is as unusable as a missing one.
     sinkLocation(url);
   } catch (cause) {
     const error =

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { CoreV1Event, KubernetesObject } from '@kubernetes/client-node';
-import { API_GROUP_VERSION, type CdmSinkProvision, type Condition, KIND } from '../../src/api/types.js';
+import { API_GROUP_VERSION, type CdmSinkProvision, KIND } from '../../src/api/types.js';
 import { createLogger } from '../../src/controller/logger.js';
 import {
   type RunningController,
@@ -11,6 +11,9 @@ import {
 import { createPoolProvider } from '../../src/reconcile/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { type FakeApiServer, startFakeApiServer } from '../support/fake-apiserver/index.js';
+import { condition } from '../support/provision-fixture.js';
+
+export { condition };
 
 export const CRD_PATH = fileURLToPath(
   new URL('../../crds/cdm.nucleus.io_cdmsinkprovisions.yaml', import.meta.url),
@@ -51,9 +54,6 @@ export async function eventually<T>(
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
-
-export const condition = (p: CdmSinkProvision | undefined, type: string): Condition | undefined =>
-  p?.status?.conditions?.find((c) => c.type === type);
 
 /**
  * `kubectl wait --for=condition=Ready` semantics, from status alone: the condition is True and was

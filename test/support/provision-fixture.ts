@@ -1,4 +1,5 @@
-import type { CdmSinkProvision } from '../../src/api/types.js';
+import { findCondition } from '../../src/api/conditions.js';
+import type { CdmSinkProvision, Condition } from '../../src/api/types.js';
 import { validateProvision } from '../../src/api/validate.js';
 
 type Spec = CdmSinkProvision['spec'];
@@ -35,5 +36,8 @@ export function provisionFixture(
   return result.provision;
 }
 
-export const condition = (provision: { status?: CdmSinkProvision['status'] }, type: string) =>
-  provision.status?.conditions?.find((c) => c.type === type);
+/** A condition of a provision's (or an outcome's) status, as `kubectl wait` would find it. */
+export const condition = (
+  provision: { status?: CdmSinkProvision['status'] } | undefined,
+  type: string,
+): Condition | undefined => findCondition(provision?.status?.conditions, type);
