@@ -1,6 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // `cdm-sink-operator/writer` (the examples import it like a user) resolves to the sources in tests,
+  // never to a dist/ build that may be stale or, during the packaging test, half rewritten.
+  resolve: { conditions: ['@cdm-sink-operator/source'] },
+  ssr: { resolve: { conditions: ['@cdm-sink-operator/source'] } },
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'examples/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],

@@ -46,7 +46,7 @@ export class FakeApiProcess {
   }
 }
 
-/** `cdm-sink controller`, as the container runs it (bin/cdm-sink.js through tsx). */
+/** `cdm-sink controller`, as the container runs it (the compiled dist/cli/bin.js, plain node). */
 export class ControllerProcess {
   private constructor(
     readonly child: ChildProcess,
@@ -67,7 +67,7 @@ export class ControllerProcess {
     const [metricsPort, healthPort] = [await freePort(), await freePort()];
     const log = openSync(path.join(logDir, `${identity}.log`), 'a');
     const args = [
-      path.join(ROOT, 'bin/cdm-sink.js'),
+      path.join(ROOT, 'dist/cli/bin.js'),
       'controller',
       `--kubeconfig=${kubeconfig}`,
       `--concurrency=${concurrency}`,

@@ -13,6 +13,12 @@ const results: Record<string, unknown> = {
   machine: { node: process.version, cpus: (await import('node:os')).cpus().length },
 };
 
+if (wanted('cli')) {
+  const { printCliStartupBench, runCliStartupBench } = await import('./cli-startup.js');
+  const cli = runCliStartupBench();
+  printCliStartupBench(cli);
+  results.cliStartup = cli;
+}
 if (wanted('reconcile')) {
   const reconcile = await runReconcileBench();
   printReconcileBench(reconcile);

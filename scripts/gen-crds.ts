@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CRD_FILE } from '../src/api/crd.js';
 import { crdYaml } from '../src/api/crd-yaml.js';
+import { SPEC_VALIDATOR_FILE, specValidatorSource } from '../src/api/spec-validator-source.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 // kustomize refuses files outside its base, so manifests/ carries its own copy, kept identical here.
@@ -10,3 +11,5 @@ for (const file of [CRD_FILE, `manifests/crd/${path.basename(CRD_FILE)}`]) {
   await writeFile(path.join(root, file), crdYaml());
   console.log(`wrote ${file}`);
 }
+await writeFile(path.join(root, SPEC_VALIDATOR_FILE), specValidatorSource());
+console.log(`wrote ${SPEC_VALIDATOR_FILE}`);

@@ -7,6 +7,8 @@
  * CR, backslashes, quotes, braces, commas, a literal `\N`, the labels `NULL` and `''`, and emoji.
  */
 
+import type { CdmWorkItemRow } from '../../src/writer/index.js';
+
 const WORDS = (
   'deploy cache timeout login page error report export billing invoice search index queue retry ' +
   'mobile layout crash upload avatar theme dark mode sync webhook token expired flaky test build ' +
@@ -36,7 +38,7 @@ const LABELS = [
   '"q"',
 ];
 const TYPES = ['Bug', 'Story', 'Task', 'Epic', 'Sub-task'];
-const STATUSES: [string, string][] = [
+const STATUSES: [string, CdmWorkItemRow['status_category']][] = [
   ['To Do', 'todo'],
   ['In Progress', 'in_progress'],
   ['In Review', 'in_progress'],
@@ -91,8 +93,11 @@ export function cdmIdOf(n: number): string {
   return `jira:acme.atlassian.net:item:${100000 + n}`;
 }
 
-/** Row number `n` of the data set. */
-export function workItemRow(n: number, options: RowOptions = {}): Record<string, unknown> {
+/**
+ * Row number `n` of the data set: a `CdmWorkItemRow` with every field set, typed as built (so callers
+ * can read its fields without checking for absent ones).
+ */
+export function workItemRow(n: number, options: RowOptions = {}) {
   const version = options.version ?? 0;
   const random = prng((options.seed ?? 1) * 0x9e3779b1 + n * 2654435761);
   const created = BASE_TIME + Math.floor(random() * 300 * 86_400_000);
@@ -143,14 +148,14 @@ export function workItemRow(n: number, options: RowOptions = {}): Record<string,
       environment: pick(random, ['prod', 'staging', 'dev']),
       epic_color: 'ghx-label-4',
     },
-  };
+  } satisfies CdmWorkItemRow;
 }
 
 /** `count` rows from `start`, streamed lazily; `changedEvery: 10` gives every 10th row version + 1. */
 export async function* workItemRows(
   count: number,
   options: RowOptions & { start?: number; changedEvery?: number } = {},
-): AsyncGenerator<Record<string, unknown>> {
+): AsyncGenerator<ReturnType<typeof workItemRow>> {
   const start = options.start ?? 0;
   for (let n = start; n < start + count; n++) {
     const changed = options.changedEvery !== undefined && n % options.changedEvery === 0;

@@ -1,4 +1,4 @@
-import { CdmSinkWriter, type WriteResult } from 'cdm-sink-operator/writer';
+import { type CdmModelId, CdmSinkWriter, type RowOf, type WriteResult } from 'cdm-sink-operator/writer';
 import type { JiraSource } from './jira-source.js';
 import { type JiraMapOptions, mapComments, mapIssue, mapProject, mapUser, mapWorklogs } from './mapper.js';
 import type { SinkManifest } from './provision.js';
@@ -18,13 +18,13 @@ export interface CdmUnitOptions {
 }
 
 /** The models in load order: referenced rows first, as the notes recommend (references are soft anyway). */
-export const LOAD_ORDER = [
+export const LOAD_ORDER: readonly CdmModelId[] = [
   'cdm.work.project',
   'cdm.work.user',
   'cdm.work.item',
   'cdm.work.comment',
   'cdm.work.worklog',
-] as const;
+];
 
 async function* mapEach<T, R>(source: AsyncIterable<T>, map: (value: T) => R): AsyncIterable<R> {
   for await (const value of source) yield map(value);
@@ -56,7 +56,8 @@ export async function runCdmUnit(source: JiraSource, options: CdmUnitOptions): P
       models: options.sink.models,
     },
   });
-  const streams: Record<(typeof LOAD_ORDER)[number], () => AsyncIterable<unknown>> = {
+  // Each model's rows, typed by the writer's generated row types.
+  const streams: { readonly [M in CdmModelId]: () => AsyncIterable<RowOf<M>> } = {
     'cdm.work.project': () => mapEach(source.projects(), (p) => mapProject(p, mapping)),
     'cdm.work.user': () => mapEach(source.users(), (u) => mapUser(u, mapping)),
     'cdm.work.item': () => mapEach(source.issues(), (i) => mapIssue(i, mapping)),

@@ -1,13 +1,12 @@
-import { adfToText } from './adf-text.js';
 import type {
-  Properties,
-  StatusCategory,
-  WorkCommentRow,
-  WorkItemRow,
-  WorkProjectRow,
-  WorkUserRow,
-  WorkWorklogRow,
-} from './cdm-rows.js';
+  CdmJsonObject,
+  CdmWorkCommentRow,
+  CdmWorkItemRow,
+  CdmWorkProjectRow,
+  CdmWorkUserRow,
+  CdmWorkWorklogRow,
+} from 'cdm-sink-operator/writer';
+import { adfToText } from './adf-text.js';
 import type {
   JiraComment,
   JiraIssue,
@@ -27,7 +26,12 @@ import type {
  * from Jira's numeric ids, never from keys, which change when an issue or project moves; references are
  * computed the same way, so an item can point at a user before that user's row exists. Rich text becomes
  * plain text in the column and stays as ADF in `properties`.
+ *
+ * The row types come with the writer, generated from the CDM models, so the compiler checks every field
+ * the mapper sets against the model; the writer validates the rows again at run time.
  */
+
+export type StatusCategory = CdmWorkItemRow['status_category'];
 
 export interface JiraMapOptions {
   /** Site host, e.g. `acme.atlassian.net`: the `source_instance` and part of every `cdm_id`. */
@@ -82,16 +86,21 @@ function visibilityText(visibility: JiraVisibility | null | undefined): string |
   return visibility ? `${visibility.type}:${visibility.value}` : null;
 }
 
-/** Drops null and undefined entries: Jira returns every custom field of the site, mostly empty. */
-function compact(entries: Record<string, unknown>): Properties {
-  return Object.fromEntries(Object.entries(entries).filter(([, v]) => v !== null && v !== undefined));
+/**
+ * Drops null and undefined entries: Jira returns every custom field of the site, mostly empty. What is
+ * left came from `JSON.parse` of Jira's responses, so it is plain JSON (and the writer checks it again).
+ */
+function compact(entries: Record<string, unknown>): CdmJsonObject {
+  return Object.fromEntries(
+    Object.entries(entries).filter(([, v]) => v !== null && v !== undefined),
+  ) as CdmJsonObject;
 }
 
 function browseUrl(site: string, key: string): string {
   return `https://${site}/browse/${key}`;
 }
 
-export function mapProject(project: JiraProject, options: JiraMapOptions): WorkProjectRow {
+export function mapProject(project: JiraProject, options: JiraMapOptions): CdmWorkProjectRow {
   const { site } = options;
   return {
     cdm_id: cdmId(site, 'project', project.id),
@@ -121,7 +130,7 @@ export function mapProject(project: JiraProject, options: JiraMapOptions): WorkP
   };
 }
 
-export function mapUser(user: JiraUser, options: JiraMapOptions): WorkUserRow {
+export function mapUser(user: JiraUser, options: JiraMapOptions): CdmWorkUserRow {
   const { site } = options;
   return {
     cdm_id: cdmId(site, 'user', user.accountId),
@@ -164,7 +173,7 @@ function closedAt(fields: JiraIssueFields, category: StatusCategory): string | n
   return jiraTimestamp(fields.resolutiondate ?? fields.statuscategorychangedate ?? null);
 }
 
-export function mapIssue(issue: JiraIssue, options: JiraMapOptions): WorkItemRow {
+export function mapIssue(issue: JiraIssue, options: JiraMapOptions): CdmWorkItemRow {
   const { site } = options;
   const storyPointsField = options.storyPointsField ?? DEFAULT_STORY_POINTS_FIELD;
   const f = issue.fields;
@@ -214,12 +223,12 @@ export function mapIssue(issue: JiraIssue, options: JiraMapOptions): WorkItemRow
 }
 
 /** The comments search embedded in the issue; a live worker pages `/issue/{id}/comment` past the first 20. */
-export function mapComments(issue: JiraIssue, options: JiraMapOptions): WorkCommentRow[] {
+export function mapComments(issue: JiraIssue, options: JiraMapOptions): CdmWorkCommentRow[] {
   const { site } = options;
   const itemId = cdmId(site, 'item', issue.id);
   const projectId = cdmId(site, 'project', issue.fields.project.id);
   return (issue.fields.comment?.comments ?? []).map(
-    (comment: JiraComment): WorkCommentRow => ({
+    (comment: JiraComment): CdmWorkCommentRow => ({
       cdm_id: cdmId(site, 'comment', comment.id),
       source_system: 'jira',
       source_instance: site,
@@ -241,12 +250,12 @@ export function mapComments(issue: JiraIssue, options: JiraMapOptions): WorkComm
 }
 
 /** The worklogs embedded in the issue; a live worker pages `/issue/{id}/worklog` past the first 20. */
-export function mapWorklogs(issue: JiraIssue, options: JiraMapOptions): WorkWorklogRow[] {
+export function mapWorklogs(issue: JiraIssue, options: JiraMapOptions): CdmWorkWorklogRow[] {
   const { site } = options;
   const itemId = cdmId(site, 'item', issue.id);
   const projectId = cdmId(site, 'project', issue.fields.project.id);
   return (issue.fields.worklog?.worklogs ?? []).map(
-    (worklog: JiraWorklog): WorkWorklogRow => ({
+    (worklog: JiraWorklog): CdmWorkWorklogRow => ({
       cdm_id: cdmId(site, 'worklog', worklog.id),
       source_system: 'jira',
       source_instance: site,

@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseDocument } from 'yaml';
 import { startLocalServer } from '../../src/cli/local-server.js';
 import { redactSecrets } from '../../src/errors/index.js';
@@ -11,7 +13,10 @@ import { redactSecrets } from '../../src/errors/index.js';
  */
 
 const REPO = path.resolve(import.meta.dirname, '../..');
-const CLI = path.join(REPO, 'bin/cdm-sink.js');
+// The CLI's sources through tsx, like this example itself (an installed package runs `cdm-sink`
+// instead); tsx by absolute URL, so the worker may run from a directory outside the repository.
+const CLI = path.join(REPO, 'src/cli/bin.ts');
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 /** The manifest this example provisions and writes to. */
 export const PROVISION_FILE = path.join(import.meta.dirname, 'provision.yaml');
@@ -67,7 +72,7 @@ export interface ProvisionedSink {
 /** Runs the CLI, forwarding its output as progress; resolves with its exit code. */
 function runCli(args: readonly string[], options: ProvisionOptions): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
+    const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], {
       cwd: options.cwd,
       env: options.env,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,8 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { CRD_FILE } from './crd.js';
+import { SPEC_SCHEMA } from './schema.js';
+import { strictSchema } from './strict-schema.js';
 
 function patternsIn(node: unknown, at = ''): Array<[string, string]> {
   if (Array.isArray(node)) return node.flatMap((n, i) => patternsIn(n, `${at}[${i}]`));
@@ -26,5 +29,13 @@ describe('the CRD schema patterns', () => {
     const noNul = new RegExp(catalog[0]![1], 'u');
     expect(noNul.test('analytics 😀')).toBe(true);
     expect(noNul.test('ana\u0000lytics')).toBe(false);
+  });
+});
+
+describe('the spec schema', () => {
+  it('is valid JSON Schema: checked here, since validateProvision does not check it at every start', () => {
+    const ajv = new Ajv({ strict: false });
+    const schema = strictSchema(SPEC_SCHEMA) as object;
+    expect(ajv.validateSchema(schema), JSON.stringify(ajv.errors)).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateProvision } from './validate.js';
+import { type SpecError, validateProvision, validationReason } from './validate.js';
 
 const base = () => ({
   apiVersion: 'cdm.nucleus.io/v1alpha1',
@@ -179,5 +179,64 @@ describe('validateProvision: catalog labels and domain', () => {
         message: `"${'x'.repeat(64)}…" (52428800 characters) is longer than 256 characters`,
       },
     ]);
+  });
+});
+
+describe('validateProvision: metadata', () => {
+  const withMetadata = (metadata: Record<string, unknown>) => ({ ...base(), metadata });
+  const messageOf = (doc: unknown, path: string) => errorsOf(doc).find((e) => e.path === path)?.message;
+
+  it('says a missing name is required', () => {
+    for (const metadata of [{ namespace: 'team' }, { name: '', namespace: 'team' }])
+      expect(messageOf(withMetadata(metadata), 'metadata.name')).toBe(
+        'is required: a lower-case DNS subdomain name such as jira-cdm',
+      );
+  });
+
+  it('says a present but invalid name is invalid, quotes it, and gives the rule and an example', () => {
+    const message = messageOf(withMetadata({ name: 'Bad_Name', namespace: 'team' }), 'metadata.name');
+    expect(message).not.toMatch(/required/);
+    expect(message).toBe(
+      `is "Bad_Name", not a valid name: use at most 253 lower-case letters, digits, '-' and '.', starting and ending with a letter or digit, such as jira-cdm`,
+    );
+    expect(messageOf(withMetadata({ name: 42 }), 'metadata.name')).toMatch(/^is 42, not a valid name: /);
+    const long = 'a'.repeat(254);
+    expect(messageOf(withMetadata({ name: long }), 'metadata.name')).toMatch(
+      /^is "a{64}…" \(254 characters\), not a valid name: use at most 253 /,
+    );
+    expect(validateProvision(withMetadata({ name: 'a'.repeat(253) })).ok).toBe(true);
+  });
+
+  it('checks a namespace as a DNS label, the rule Kubernetes applies to namespaces', () => {
+    for (const namespace of ['Data', 'data.platform', 'a'.repeat(64), '-data'])
+      expect(messageOf(withMetadata({ name: 'x', namespace }), 'metadata.namespace'), namespace).toMatch(
+        /^is ".*", not a valid namespace: use at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit, such as data-platform$/,
+      );
+    expect(validateProvision(withMetadata({ name: 'x', namespace: 'a'.repeat(63) })).ok).toBe(true);
+    expect(validateProvision(withMetadata({ name: 'x' })).ok).toBe(true);
+  });
+});
+
+describe('validateProvision: hints', () => {
+  it('gives policy.lockTimeout a duration hint, not the identifier hint', () => {
+    const doc = base();
+    Object.assign(doc.spec, { policy: { lockTimeout: '5 seconds' } });
+    expect(errorsOf(doc)).toEqual([
+      {
+        path: 'spec.policy.lockTimeout',
+        reason: 'InvalidSpec',
+        message: expect.stringContaining('(use a whole number and ms, s or m, such as 5s)'),
+      },
+    ]);
+  });
+});
+
+describe('validationReason', () => {
+  const error = (reason: SpecError['reason']): SpecError => ({ path: 'x', message: 'm', reason });
+
+  it('is UnsupportedModel only when every error is an unsupported model', () => {
+    expect(validationReason([error('UnsupportedModel'), error('UnsupportedModel')])).toBe('UnsupportedModel');
+    expect(validationReason([error('UnsupportedModel'), error('InvalidSpec')])).toBe('InvalidSpec');
+    expect(validationReason([error('InvalidSpec')])).toBe('InvalidSpec');
   });
 });

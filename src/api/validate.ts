@@ -1,11 +1,11 @@
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { defaultRegistry } from '../models/index.js';
 import { layoutProblems } from '../postgres/desired-schema.js';
 import { excerpt } from './excerpt.js';
 import { fieldPath, pointerSegments } from './field-path.js';
-import { NO_NUL, PATTERN_HINTS, SPEC_SCHEMA } from './schema.js';
+import { NO_NUL, PATTERN_HINTS } from './schema.js';
 import { specStringProblems } from './spec-strings.js';
-import { strictSchema } from './strict-schema.js';
+import { validate as generatedValidator } from './spec-validator.generated.js';
 import { TEMPLATES } from './template.js';
 import { API_GROUP_VERSION, type CdmSinkProvision, KIND } from './types.js';
 
@@ -20,9 +20,51 @@ export type ValidationResult =
   | { readonly ok: true; readonly provision: CdmSinkProvision }
   | { readonly ok: false; readonly errors: readonly SpecError[] };
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
-const validateSpec = ajv.compile(strictSchema(SPEC_SCHEMA) as object);
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** The spec's JSON Schema, compiled ahead of time (spec-validator-source.ts says why and how). */
+const validateSpec = generatedValidator as ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
+
+interface NameRule {
+  readonly pattern: RegExp;
+  readonly maxLength: number;
+  /** `name`, `namespace`: what the message calls the value. */
+  readonly noun: string;
+  /** What a valid value looks like, with an example: the fix. */
+  readonly rule: string;
+  /** The message for an empty value. */
+  readonly empty: string;
+}
+
+// The API server's rules: object names are DNS subdomains (RFC 1123), namespaces DNS labels.
+const NAME_RULE: NameRule = {
+  pattern: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/,
+  maxLength: 253,
+  noun: 'name',
+  rule: "use at most 253 lower-case letters, digits, '-' and '.', starting and ending with a letter or digit, such as jira-cdm",
+  empty: 'is required: a lower-case DNS subdomain name such as jira-cdm',
+};
+const NAMESPACE_RULE: NameRule = {
+  pattern: /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/,
+  maxLength: 63,
+  noun: 'namespace',
+  rule: "use at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit, such as data-platform",
+  empty: 'is empty: leave it out for the namespace default, or name one such as data-platform',
+};
+
+/** Missing and malformed are different mistakes with different fixes, so they get different messages. */
+function metadataProblem(value: unknown, rule: NameRule): string | undefined {
+  if (value === undefined || value === null || value === '') return rule.empty;
+  if (typeof value === 'string' && value.length <= rule.maxLength && rule.pattern.test(value))
+    return undefined;
+  return `is ${excerpt(value)}, not a valid ${rule.noun}: ${rule.rule}`;
+}
+
+/**
+ * The reason for a spec's validation errors as a whole: `UnsupportedModel` only when unsupported models
+ * are the only problem, since fixing the models alone would not make any other error go away.
+ */
+export function validationReason(errors: readonly SpecError[]): SpecError['reason'] {
+  return errors.every((e) => e.reason === 'UnsupportedModel') ? 'UnsupportedModel' : 'InvalidSpec';
+}
 
 function describe(error: ErrorObject): SpecError {
   const segments = ['spec', ...pointerSegments(error.instancePath)];
@@ -114,23 +156,11 @@ export function validateProvision(document: unknown): ValidationResult {
       reason: 'InvalidSpec',
     });
   const metadata = (doc.metadata ?? {}) as Record<string, unknown>;
-  if (typeof metadata.name !== 'string' || !DNS_SUBDOMAIN.test(metadata.name)) {
-    errors.push({
-      path: 'metadata.name',
-      message: 'is required: a lower-case DNS subdomain name such as jira-cdm',
-      reason: 'InvalidSpec',
-    });
-  }
-  if (
-    metadata.namespace !== undefined &&
-    (typeof metadata.namespace !== 'string' || !DNS_SUBDOMAIN.test(metadata.namespace))
-  ) {
-    errors.push({
-      path: 'metadata.namespace',
-      message: 'must be a lower-case DNS label such as data-platform',
-      reason: 'InvalidSpec',
-    });
-  }
+  const name = metadataProblem(metadata.name, NAME_RULE);
+  if (name) errors.push({ path: 'metadata.name', message: name, reason: 'InvalidSpec' });
+  const namespace =
+    metadata.namespace === undefined ? undefined : metadataProblem(metadata.namespace, NAMESPACE_RULE);
+  if (namespace) errors.push({ path: 'metadata.namespace', message: namespace, reason: 'InvalidSpec' });
   const known = new Set(['apiVersion', 'kind', 'metadata', 'spec', 'status']);
   for (const key of Object.keys(doc)) {
     if (!known.has(key))

@@ -56,6 +56,21 @@ function splitOnce(text: string): [string, string | undefined] {
   return at < 0 ? [text, undefined] : [text.slice(0, at), text.slice(at + 1)];
 }
 
+/**
+ * Whether the arguments ask for `-o json`, in any spelling the parser accepts (`-o json`, `-ojson`,
+ * `--output json`, `--output=json`). Read from the raw arguments, so a usage error found anywhere in
+ * them can still be answered in JSON.
+ */
+export function asksForJson(argv: readonly string[]): boolean {
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i];
+    if (arg === '--') return false;
+    if ((arg === '-o' || arg === '--output') && argv[i + 1] === 'json') return true;
+    if (arg === '-ojson' || arg === '--output=json') return true;
+  }
+  return false;
+}
+
 export function single(args: ParsedArgs, name: string): string | undefined {
   const all = args.values.get(name);
   if (all && all.length > 1) throw new UsageError(`flag --${name} given more than once`);

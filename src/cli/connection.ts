@@ -83,7 +83,9 @@ export function connections(options: ConnectionOptions): Connections {
       };
     },
     async close() {
-      if (embedded) await (await embedded).stop();
+      // A start that failed was already reported, as the status of each provision that needed it.
+      const server = await embedded?.catch(() => undefined);
+      await server?.stop();
     },
   };
 }

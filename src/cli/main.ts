@@ -1,103 +1,158 @@
-import { type ParsedArgs, parseArgs, single, UsageError } from './args.js';
-import { applyCommand } from './commands/apply.js';
-import { planCommand } from './commands/plan.js';
-import { validateCommand } from './commands/validate.js';
-import { type Format, flushProcessOutput, type Output, processOutput } from './output.js';
-import { readInputs } from './provision-inputs.js';
+import { asksForJson, type ParsedArgs, parseArgs, single, UsageError } from './args.js';
+import { type CommandName, cliError, envelope, toJson } from './envelope.js';
+import { type Format, type Output, processOutput } from './output.js';
+import { STDIN_TARGET } from './stdin.js';
+import { COMMAND_FLAGS, isCommand, usageOf, VERSION_FLAGS } from './usage.js';
 
-const USAGE = `Usage: cdm-sink <command> [flags]
+// Each command's module is imported when it runs, so `--version`, `--help` and `validate` never load
+// the database driver, the Kubernetes client or the reconcile core.
 
-Commands:
-  validate -f PATH…                      check manifests offline (exit 0 valid, 1 invalid)
-  plan     -f PATH… [--database-url URL] print what apply would do; changes nothing
-  apply    -f PATH… [--database-url URL] [--catalog-url URL]
-                                         reconcile every CdmSinkProvision (exit 0 when all Ready)
-  controller [flags]                     run the Kubernetes controller (cdm-sink controller --help)
-
-Flags:
-  -f, --filename PATH   manifest file or folder (repeatable; multi-document YAML; other kinds ignored)
-  -o, --output FORMAT   text (default) or json
-  --database-url URL    sink database (else CDM_SINK_DATABASE_URL, else a matching Secret among the
-                        manifests, else an embedded Postgres kept under .cdm-sink/)
-  --catalog-url URL     catalog database (else CDM_CATALOG_URL, else the sink database)
-`;
-
-const FLAGS = {
-  filename: { short: 'f' },
-  output: { short: 'o' },
-  'database-url': {},
-  'catalog-url': {},
-  help: { short: 'h', boolean: true },
-} as const;
-
-function format(args: ParsedArgs): Format {
+function outputFormat(args: ParsedArgs): Format {
   const value = single(args, 'output') ?? 'text';
   if (value !== 'text' && value !== 'json')
     throw new UsageError(`--output must be text or json, not ${JSON.stringify(value)}`);
   return value;
 }
 
-/** The `cdm-sink` entry point; returns the exit code once all output is written. */
+function noPositional(args: ParsedArgs, hint: string): void {
+  if (args.positional.length > 0)
+    throw new UsageError(`unexpected argument ${JSON.stringify(args.positional[0])}${hint}`);
+}
+
+interface Context {
+  readonly env: NodeJS.ProcessEnv;
+  readonly io: Output;
+  readonly cwd: string;
+  readonly stdin: () => AsyncIterable<Uint8Array | string>;
+}
+
+/**
+ * The `cdm-sink` entry point; returns the exit code (`bin.ts` flushes the output, then exits):
+ * 0 success, 1 failure (bad input, no provisions, a plan that cannot be made, a provision not Ready),
+ * 2 usage error. A usage error prints the usage of the command it is about on stderr, and the JSON
+ * envelope on stdout when the arguments ask for JSON.
+ */
 export async function main(
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
   io: Output = processOutput,
   cwd = process.cwd(),
+  stdin: () => AsyncIterable<Uint8Array | string> = () => process.stdin,
 ): Promise<number> {
-  const code = await run(argv, env, io, cwd);
-  if (io === processOutput) await flushProcessOutput();
-  return code;
+  const [first, ...rest] = argv;
+  if (first === 'controller') return controller(rest, env, io);
+  const command = isCommand(first) ? first : null;
+  try {
+    return await dispatch(first, rest, command, { env, io, cwd, stdin });
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    // An argument can be a connection URL given without its flag.
+    const { redactSecrets } = await import('../errors/redact.js');
+    const message = redactSecrets(error.message);
+    io.err(`cdm-sink: ${message}\n\n${usageOf(command)}`);
+    if (asksForJson(argv))
+      io.out(toJson(envelope(command, [], [cliError({ reason: 'UsageError', message })])));
+    return 2;
+  }
 }
 
-async function run(
-  argv: readonly string[],
-  env: NodeJS.ProcessEnv,
-  io: Output,
-  cwd: string,
+async function dispatch(
+  first: string | undefined,
+  rest: readonly string[],
+  command: CommandName | null,
+  context: Context,
 ): Promise<number> {
-  const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === '-h' || command === 'help') {
-    io.out(USAGE);
-    return command ? 0 : 2;
+  if (first === undefined) throw new UsageError('no command given');
+  if (first === '--help' || first === '-h') {
+    context.io.out(usageOf(null));
+    return 0;
   }
-  if (command === 'controller') {
-    const { runControllerCommand } = await import('../controller/command.js');
-    return runControllerCommand([...rest], env);
-  }
+  if (first === 'help') return help(rest, context);
+  if (first === '--version' || first === 'version') return version(rest, context.io);
+  if (!command) throw new UsageError(`unknown command ${JSON.stringify(first)}`);
+  return runCommand(command, rest, context);
+}
+
+async function help(rest: readonly string[], context: Context): Promise<number> {
+  const [topic, ...extra] = rest;
+  if (extra.length > 0) throw new UsageError(`help takes one command, not ${rest.length}`);
+  if (topic === 'controller') return controller(['--help'], context.env, context.io);
+  if (topic !== undefined && !isCommand(topic))
+    throw new UsageError(`unknown command ${JSON.stringify(topic)}`);
+  context.io.out(usageOf(topic ?? null));
+  return 0;
+}
+
+/**
+ * The controller's packages (Kubernetes client, pino, prom-client, p-queue) are optional dependencies,
+ * so that workers and CI jobs can install the writer and the CLI without them (`--omit=optional`).
+ */
+async function controller(args: readonly string[], env: NodeJS.ProcessEnv, io: Output): Promise<number> {
+  let command: typeof import('../controller/command.js');
   try {
-    if (!['validate', 'plan', 'apply'].includes(command))
-      throw new UsageError(`unknown command ${JSON.stringify(command)}`);
-    const args = parseArgs(rest, FLAGS);
-    if (args.values.has('help')) {
-      io.out(USAGE);
-      return 0;
-    }
-    if (args.positional.length > 0)
-      throw new UsageError(
-        `unexpected argument ${JSON.stringify(args.positional[0])}; pass manifests with -f`,
-      );
-    const files = args.values.get('filename') ?? [];
-    if (files.length === 0) throw new UsageError('no manifests given; pass -f PATH (a file or a folder)');
-    const fmt = format(args);
-    const inputs = await readInputs(files);
-    if (command === 'validate') return await validateCommand(inputs, fmt, io);
-    const databaseUrl = single(args, 'database-url');
-    const catalogUrl = single(args, 'catalog-url');
-    const options = {
-      env,
-      cwd,
-      io,
-      ...(databaseUrl ? { databaseUrl } : {}),
-      ...(catalogUrl ? { catalogUrl } : {}),
-    };
-    return command === 'plan'
-      ? await planCommand(inputs, options, fmt, io)
-      : await applyCommand(inputs, options, fmt, io);
+    command = await import('../controller/command.js');
   } catch (error) {
-    if (error instanceof UsageError) {
-      io.err(`cdm-sink: ${error.message}\n\n${USAGE}`);
-      return 2;
-    }
-    throw error;
+    const missing = /Cannot find (?:package|module) '([^']+)'/.exec((error as Error).message)?.[1];
+    if ((error as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND' || !missing) throw error;
+    io.err(
+      `cdm-sink controller: ${missing} is not installed; the controller's packages are optional dependencies, left out by --omit=optional: install cdm-sink-operator without --omit=optional`,
+    );
+    return 1;
   }
+  return command.runControllerCommand([...args], env);
+}
+
+async function version(rest: readonly string[], io: Output): Promise<number> {
+  const args = parseArgs(rest, VERSION_FLAGS);
+  noPositional(args, '');
+  const format = outputFormat(args);
+  const { packageVersion } = await import('./version.js');
+  const value = await packageVersion();
+  io.out(format === 'json' ? toJson({ version: value }) : `cdm-sink ${value}`);
+  return 0;
+}
+
+async function runCommand(command: CommandName, rest: readonly string[], context: Context): Promise<number> {
+  const { io } = context;
+  const args = parseArgs(rest, COMMAND_FLAGS[command]);
+  if (args.values.has('help')) {
+    io.out(usageOf(command));
+    return 0;
+  }
+  noPositional(args, '; pass manifests with -f');
+  const files = args.values.get('filename') ?? [];
+  if (files.length === 0)
+    throw new UsageError('no manifests given; pass -f PATH (a file, a folder, or - for standard input)');
+  if (files.filter((f) => f === STDIN_TARGET).length > 1)
+    throw new UsageError('-f - (standard input) given more than once; it can be read only once');
+  const format = outputFormat(args);
+  const databaseUrl = single(args, 'database-url');
+  const catalogUrl = single(args, 'catalog-url');
+
+  const [{ readInputs }, { readCappedStream }] = await Promise.all([
+    import('./provision-inputs.js'),
+    import('./manifest-limits.js'),
+  ]);
+  const inputs = await readInputs(files, () => readCappedStream(context.stdin()));
+  if (command === 'validate') {
+    const { validateCommand } = await import('./commands/validate.js');
+    return validateCommand(inputs, format, io);
+  }
+  if (inputs.errors.length > 0) {
+    const { rejectInput } = await import('./input-report.js');
+    return rejectInput(command, inputs, format, io);
+  }
+  const options = {
+    env: context.env,
+    cwd: context.cwd,
+    io,
+    ...(databaseUrl ? { databaseUrl } : {}),
+    ...(catalogUrl ? { catalogUrl } : {}),
+  };
+  if (command === 'plan') {
+    const { planCommand } = await import('./commands/plan.js');
+    return planCommand(inputs, options, format, io);
+  }
+  const { applyCommand } = await import('./commands/apply.js');
+  return applyCommand(inputs, options, format, io);
 }

@@ -70,3 +70,23 @@ export async function readCapped(
     await handle.close();
   }
 }
+
+/**
+ * Reads a stream (standard input, for `-f -`) only up to the limit, like `readCapped`: a pipe has no
+ * size to check first, and may never end.
+ */
+export async function readCappedStream(
+  stream: AsyncIterable<Uint8Array | string>,
+  limit: number = MANIFEST_LIMITS.fileBytes,
+): Promise<CappedRead> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of stream) {
+    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+    chunks.push(bytes);
+    length += bytes.length;
+    // Leaving the loop destroys the stream: nothing more is read.
+    if (length > limit) return { tooLarge: true };
+  }
+  return { text: Buffer.concat(chunks, length).toString('utf8') };
+}

@@ -1,8 +1,10 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { type Document, isAlias, isMap, isScalar } from 'yaml';
+import { excerpt } from '../api/excerpt.js';
 import { API_GROUP, KIND } from '../api/types.js';
 import { type CappedRead, limitMessages, MANIFEST_LIMITS, readCapped } from './manifest-limits.js';
+import { STDIN_NAME, STDIN_TARGET } from './stdin.js';
 import { parseStream } from './yaml-stream.js';
 
 /** One YAML document and where it came from, for error messages. */
@@ -16,12 +18,26 @@ export interface ManifestDocument {
 export interface ManifestSet {
   readonly provisions: ManifestDocument[];
   readonly secrets: ManifestDocument[];
-  readonly errors: Array<{ file: string; index: number; path: string; message: string }>;
+  /** The kind of each document that was neither, for the message when no provision is found. */
+  readonly ignoredKinds: string[];
+  /** `index` 0: about the whole file. Messages never repeat the file name, which callers print. */
+  readonly errors: Array<{ file: string; index: number; message: string }>;
+  /** Every file and `-f` target in the order it was read, errors included. */
+  readonly files: string[];
+}
+
+/**
+ * What went wrong with a file system call, without the path Node appends (`…, open '/x'`): every
+ * message is printed after the file's name already.
+ */
+function fsProblem(error: unknown): string {
+  if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'no such file or directory';
+  const message = error instanceof Error ? error.message : String(error);
+  return `cannot read it: ${message.replace(/, \w+ '.*'$/s, '')}`;
 }
 
 async function expand(target: string): Promise<string[]> {
-  const info = await stat(target).catch(() => undefined);
-  if (!info) throw new Error(`${target}: no such file or directory`);
+  const info = await stat(target);
   if (!info.isDirectory()) return [target];
   // Like `kubectl apply -f DIR`: the folder's own YAML files, not its subfolders.
   const entries = await readdir(target, { withFileTypes: true });
@@ -40,6 +56,12 @@ function field(doc: Document.Parsed, name: string): unknown {
 
 type Role = 'provision' | 'secret' | 'ignored';
 
+function kindOf(doc: Document.Parsed): string {
+  const kind = field(doc, 'kind');
+  if (kind === undefined || kind === null) return '(no kind)';
+  return typeof kind === 'string' && /^[A-Za-z0-9]{1,64}$/.test(kind) ? kind : excerpt(kind);
+}
+
 function roleOf(doc: Document.Parsed): Role {
   const kind = field(doc, 'kind');
   const apiVersion = field(doc, 'apiVersion');
@@ -49,40 +71,50 @@ function roleOf(doc: Document.Parsed): Role {
 }
 
 /**
- * Reads manifests from files and folders (multi-document YAML). `CdmSinkProvision`s and Secrets are
- * kept; other kinds are ignored, so a whole GitOps folder can be passed as is. Those are recognised
- * from the parsed YAML before anything is converted to plain values, so documents of other kinds
- * (whatever their size or aliases) are never expanded. Limits: MANIFEST_LIMITS.
+ * Reads manifests from files, folders and standard input (`-`; multi-document YAML).
+ * `CdmSinkProvision`s and Secrets are kept; other kinds are ignored, so a whole GitOps folder can be
+ * passed as is. Those are recognised from the parsed YAML before anything is converted to plain values,
+ * so documents of other kinds (whatever their size or aliases) are never expanded. Limits:
+ * MANIFEST_LIMITS, for standard input as for a file.
  */
-export async function loadManifests(targets: readonly string[]): Promise<ManifestSet> {
-  const set: ManifestSet = { provisions: [], secrets: [], errors: [] };
+export async function loadManifests(
+  targets: readonly string[],
+  readStdin: () => Promise<CappedRead>,
+): Promise<ManifestSet> {
+  const set: ManifestSet = { provisions: [], secrets: [], ignoredKinds: [], errors: [], files: [] };
   for (const target of targets) {
+    if (target === STDIN_TARGET) {
+      await loadSource(STDIN_NAME, readStdin, set);
+      continue;
+    }
     let files: string[];
     try {
       files = await expand(target);
     } catch (error) {
-      set.errors.push({ file: target, index: 0, path: '', message: (error as Error).message });
+      set.files.push(target);
+      set.errors.push({ file: target, index: 0, message: fsProblem(error) });
       continue;
     }
-    for (const file of files) await loadFile(file, set);
+    for (const file of files) await loadSource(file, () => readCapped(file), set);
   }
   return set;
 }
 
-async function loadFile(file: string, set: ManifestSet): Promise<void> {
-  const fail = (index: number, message: string) => set.errors.push({ file, index, path: '', message });
-  let read: CappedRead;
+async function loadSource(file: string, read: () => Promise<CappedRead>, set: ManifestSet): Promise<void> {
+  set.files.push(file);
+  const fail = (index: number, message: string) => set.errors.push({ file, index, message });
+  let source: CappedRead;
   try {
-    read = await readCapped(file);
+    source = await read();
   } catch (error) {
-    fail(0, `cannot read it: ${(error as Error).message}`);
+    fail(0, fsProblem(error));
     return;
   }
-  if ('tooLarge' in read) {
-    fail(0, limitMessages.fileTooLarge(read.bytes));
+  if ('tooLarge' in source) {
+    fail(0, limitMessages.fileTooLarge(source.bytes));
     return;
   }
-  const stream = parseStream(read.text, {
+  const stream = parseStream(source.text, {
     documents: MANIFEST_LIMITS.documentsPerFile,
     tokens: MANIFEST_LIMITS.tokensPerFile,
   });
@@ -104,7 +136,10 @@ async function loadFile(file: string, set: ManifestSet): Promise<void> {
       continue;
     }
     const role = roleOf(document);
-    if (role === 'ignored') continue;
+    if (role === 'ignored') {
+      set.ignoredKinds.push(kindOf(document));
+      continue;
+    }
     let value: Record<string, unknown>;
     try {
       value = document.toJS({ maxAliasCount: MANIFEST_LIMITS.aliasesPerDocument }) as Record<string, unknown>;

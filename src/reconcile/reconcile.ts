@@ -1,5 +1,5 @@
 import type { CdmSinkProvision, DatasetStatus } from '../api/types.js';
-import { validateProvision } from '../api/validate.js';
+import { validateProvision, validationReason } from '../api/validate.js';
 import {
   type CatalogChange,
   CatalogStore,
@@ -91,9 +91,7 @@ export async function reconcile(
   const noScrub = secretScrubber(undefined);
   const validation = validateProvision(provision);
   if (!validation.ok) {
-    const reason = validation.errors.some((e) => e.reason === 'UnsupportedModel')
-      ? 'UnsupportedModel'
-      : 'InvalidSpec';
+    const reason = validationReason(validation.errors);
     const error = new OperatorError(
       reason,
       validation.errors.map((e) => `${e.path}: ${e.message}`).join('; '),

@@ -3,6 +3,7 @@ import { defaultRegistry } from '../models/index.js';
 import { decodeCopyLine } from './copy-encoding.js';
 import { lineColumns, rowEncoder } from './encode-row.js';
 import { LineBuffer } from './line-buffer.js';
+import { MINIMAL_ITEM_ROW } from './testing/item-row.js';
 
 const item = defaultRegistry.get('cdm.work.item');
 const encoder = rowEncoder(item);
@@ -10,13 +11,7 @@ const encode = (row: Record<string, unknown>, index = 0) => encoder(row, index, 
 const text = (r: ReturnType<typeof encode>) => r.chunk.toString('utf8', r.start, r.end);
 
 const row = {
-  cdm_id: 'jira:acme:item:1',
-  project_cdm_id: 'jira:acme:project:1',
-  issue_type: 'Bug',
-  status: 'Open',
-  status_category: 'todo',
-  summary: 'It broke',
-  created_at: '2024-05-01T10:00:00Z',
+  ...MINIMAL_ITEM_ROW,
   updated_at: '2024-05-02T10:00:00.5Z',
   original_estimate_seconds: 3600,
   properties: { b: 1, a: { d: [1, 2], c: 'x' } },

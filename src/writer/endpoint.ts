@@ -1,6 +1,7 @@
 import { CDM_WORK_MODELS } from '../models/index.js';
+import type { CdmModelId } from '../models/row-types.generated.js';
 import { InvalidIdentifierError, identifierProblem } from '../postgres/identifiers.js';
-import { tableName } from '../postgres/table-spec.js';
+import { tableName } from '../postgres/table-name.js';
 import { InvalidEndpointError } from './errors.js';
 
 /**
@@ -14,10 +15,18 @@ export const CDM_JDBC_TEMPLATE = Object.freeze({
   capabilities: Object.freeze({
     supports_raw: false,
     supports_cdm_work: true,
-    supported_cdm_models: Object.freeze(CDM_WORK_MODELS.map((m) => m.id)),
+    // `CdmModelId` is generated from these same models; row-types-source.test.ts keeps the two equal.
+    supported_cdm_models: Object.freeze(CDM_WORK_MODELS.map((m) => m.id as CdmModelId)),
     'sink.autoprovision': true,
   }),
 });
+
+const SUPPORTED_IDS: readonly string[] = CDM_JDBC_TEMPLATE.capabilities.supported_cdm_models;
+
+/** Whether `id` names a model of template `cdm.jdbc`, for ids that come from JavaScript or config. */
+function isCdmModelId(id: unknown): id is CdmModelId {
+  return typeof id === 'string' && SUPPORTED_IDS.includes(id);
+}
 
 /** `parameters` of a `cdm.jdbc` endpoint. Unknown keys are ignored (other consumers may read them). */
 export interface CdmJdbcParameters {
@@ -46,7 +55,7 @@ export interface WriterLayout {
   readonly schema: string;
   readonly tablePrefix: string;
   /** Model ids this writer accepts (a subset of the template's). */
-  readonly models: readonly string[];
+  readonly models: readonly CdmModelId[];
 }
 
 export const DEFAULT_SCHEMA = 'cdm_work';
@@ -77,7 +86,7 @@ export function resolveLayout(
   if (!Array.isArray(models) || models.some((m) => typeof m !== 'string')) {
     throw new InvalidEndpointError(names.models, 'must be a list of model ids');
   }
-  const unsupported = models.filter((m) => !supported.includes(m));
+  const unsupported = models.filter((m) => !isCdmModelId(m));
   if (unsupported.length > 0) {
     throw new InvalidEndpointError(
       names.models,
@@ -86,9 +95,10 @@ export function resolveLayout(
   }
   if (new Set(models).size !== models.length)
     throw new InvalidEndpointError(names.models, 'lists a model twice');
-  for (const model of models)
+  const valid = models.filter(isCdmModelId);
+  for (const model of valid)
     checkName(names.tablePrefix, `table name for ${model}`, tableName(model, tablePrefix));
-  return Object.freeze({ schema, tablePrefix, models: Object.freeze([...models]) });
+  return Object.freeze({ schema, tablePrefix, models: Object.freeze(valid) });
 }
 
 /** Settings read from a `cdm.jdbc` endpoint. */

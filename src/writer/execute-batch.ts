@@ -1,12 +1,13 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import type { BatchOutcome, InsertVia } from './batch-types.js';
 import type { EncodedRow } from './encode-row.js';
 import { joinLines } from './line-buffer.js';
 import { replacesVersion } from './timestamps.js';
 import { upsertParams } from './upsert-params.js';
 import type { WriteStatements } from './upsert-sql.js';
+import type { WriterPoolClient } from './writer-pool.js';
 
 /**
  * One batch against one connection:
@@ -24,14 +25,6 @@ import type { WriteStatements } from './upsert-sql.js';
  * A concurrent writer inserting a key this batch COPYs makes the COPY fail with `23505`; the caller
  * then replays the batch with `insertVia: 'upsert'`, which sends new rows through the upsert as well.
  */
-export interface BatchOutcome {
-  inserted: number;
-  updated: number;
-  unchanged: number;
-  stale: number;
-}
-
-export type InsertVia = 'copy' | 'upsert';
 
 /**
  * Rows per upsert statement. The decoded parameters and pg's serialised arrays of a statement are held
@@ -52,7 +45,7 @@ interface StoredRow {
   version: string | null;
 }
 
-async function lookup(client: pg.PoolClient, statements: TableStatements, rows: readonly EncodedRow[]) {
+async function lookup(client: WriterPoolClient, statements: TableStatements, rows: readonly EncodedRow[]) {
   const ids = rows.map((r) => r.cdmId);
   // Its generic plan is a bitmap probe of the primary key whatever the table's size (checked with
   // EXPLAIN on an empty and a 200k-row table), so preparing it once per connection is safe.
@@ -64,13 +57,17 @@ async function lookup(client: pg.PoolClient, statements: TableStatements, rows: 
   return new Map(result.rows.map((r) => [r.cdm_id, r]));
 }
 
-async function copyRows(client: pg.PoolClient, statements: TableStatements, rows: readonly EncodedRow[]) {
+async function copyRows(client: WriterPoolClient, statements: TableStatements, rows: readonly EncodedRow[]) {
   const stream = client.query(copyFrom(statements.copy));
   await pipeline(Readable.from(joinLines(rows)), stream);
   return stream.rowCount;
 }
 
-async function upsertRows(client: pg.PoolClient, statements: TableStatements, rows: readonly EncodedRow[]) {
+async function upsertRows(
+  client: WriterPoolClient,
+  statements: TableStatements,
+  rows: readonly EncodedRow[],
+) {
   const values = upsertParams(rows, statements.columns.length);
   const result = await client.query<{ inserted: boolean }>({
     name: statements.upsertName,
@@ -84,7 +81,7 @@ async function upsertRows(client: pg.PoolClient, statements: TableStatements, ro
 
 /** Writes `rows` (sorted, one per key) and says what happened to each; see the module comment. */
 export async function executeBatch(
-  client: pg.PoolClient,
+  client: WriterPoolClient,
   statements: TableStatements,
   rows: readonly EncodedRow[],
   insertVia: InsertVia,

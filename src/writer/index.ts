@@ -1,8 +1,13 @@
 /**
  * `cdm-sink-operator/writer`: the workers' library for writing CDM-shaped rows into provisioned sink
  * tables (DESIGN.md §7). It validates, upserts and skips unchanged rows; it never issues DDL.
+ *
+ * Every declaration reachable from here stands alone: none imports `pg` or Node's types, so a consumer
+ * compiles against it without any `@types/*` package.
  */
 
+export type * from '../models/row-types.generated.js';
+export type { BatchOutcome, InsertVia } from './batch-types.js';
 export {
   CDM_JDBC_TEMPLATE,
   type CdmJdbcParameters,
@@ -23,10 +28,8 @@ export {
   UnsupportedModelError,
   WriterError,
 } from './errors.js';
-export type { BatchOutcome, InsertVia } from './execute-batch.js';
-export type { RetryPolicy } from './retry.js';
+export type { FailureKind, RetryEvent, RetryPolicy } from './retry.js';
 export { type JsonSchema, rowSchema } from './row-schema.js';
-export type { RetryEvent } from './write-batch.js';
 export {
   CdmSinkWriter,
   type CdmSinkWriterOptions,
@@ -35,3 +38,4 @@ export {
   type WriteResult,
   type WriterTuning,
 } from './writer.js';
+export type { WriterPool, WriterPoolClient, WriterSubmittable } from './writer-pool.js';

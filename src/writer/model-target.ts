@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ModelSpec } from '../models/index.js';
-import { tableName } from '../postgres/table-spec.js';
+import { tableName } from '../postgres/table-name.js';
 import type { PrepareRow } from './batches.js';
 import { lineColumns, rowEncoder } from './encode-row.js';
 import type { RejectedRow } from './errors.js';

@@ -15,6 +15,20 @@ import { setTimeout as sleep } from 'node:timers/promises';
  */
 export type FailureKind = 'transient' | 'conflict' | 'fatal';
 
+/** What the writer's retry hook (`onRetry`) learns before a batch is retried; for logs and metrics. */
+export interface RetryEvent {
+  readonly modelId: string;
+  /** Input positions of the first and last row of the batch. */
+  readonly firstIndex: number;
+  readonly lastIndex: number;
+  /** The attempt that failed, from 1. */
+  readonly attempt: number;
+  readonly kind: FailureKind;
+  /** SQLSTATE or Node error code of the failure, when it had one. */
+  readonly code: string | undefined;
+  readonly error: unknown;
+}
+
 const TRANSIENT_SQLSTATES = new Set([
   '40001', // serialization_failure
   '40P01', // deadlock_detected

@@ -1,19 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { defaultRegistry } from '../models/index.js';
+import { MINIMAL_ITEM_ROW } from './testing/item-row.js';
 import { rowValidator } from './validate-rows.js';
 
 const validate = rowValidator(defaultRegistry.get('cdm.work.item'));
 
-const good = {
-  cdm_id: 'jira:acme:item:1',
-  project_cdm_id: 'jira:acme:project:1',
-  issue_type: 'Bug',
-  status: 'Open',
-  status_category: 'todo',
-  summary: 'It broke',
-  created_at: '2024-05-01T10:00:00Z',
-  updated_at: '2024-05-02T10:00:00+02:00',
-};
+const good = MINIMAL_ITEM_ROW;
 
 function reasons(row: unknown) {
   return Object.fromEntries((validate(row) ?? []).map((e) => [e.field, e.reason]));

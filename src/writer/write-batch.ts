@@ -1,20 +1,10 @@
-import type pg from 'pg';
+import type { BatchOutcome, InsertVia } from './batch-types.js';
 import type { Batch } from './batches.js';
 import { BatchWriteError } from './errors.js';
-import { type BatchOutcome, executeBatch, type InsertVia } from './execute-batch.js';
+import { executeBatch } from './execute-batch.js';
 import type { ModelTarget } from './model-target.js';
-import { classifyFailure, errorCode, type FailureKind, type RetryPolicy, waitBeforeRetry } from './retry.js';
-
-/** What a retry hook learns; for logs and metrics. */
-export interface RetryEvent {
-  readonly modelId: string;
-  readonly firstIndex: number;
-  readonly lastIndex: number;
-  readonly attempt: number;
-  readonly kind: FailureKind;
-  readonly code: string | undefined;
-  readonly error: unknown;
-}
+import { classifyFailure, errorCode, type RetryEvent, type RetryPolicy, waitBeforeRetry } from './retry.js';
+import type { WriterPool, WriterPoolClient } from './writer-pool.js';
 
 export interface WriteBatchOptions {
   readonly retry: RetryPolicy;
@@ -34,14 +24,14 @@ export interface WriteBatchOptions {
  * listener that crashes the process.
  */
 export async function writeBatch(
-  pool: pg.Pool,
+  pool: WriterPool,
   target: ModelTarget,
   batch: Batch,
   options: WriteBatchOptions,
 ): Promise<BatchOutcome> {
   let insertVia = options.insertVia;
   for (let attempt = 1; ; attempt++) {
-    let client: pg.PoolClient | undefined;
+    let client: WriterPoolClient | undefined;
     let connectionLost = false;
     const onLost = () => {
       connectionLost = true;

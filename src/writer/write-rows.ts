@@ -1,10 +1,10 @@
-import type pg from 'pg';
+import type { BatchOutcome, InsertVia } from './batch-types.js';
 import { type Batch, type BatchLimits, prepareBatches } from './batches.js';
 import { InvalidRowsError, type RejectedRow } from './errors.js';
-import type { BatchOutcome, InsertVia } from './execute-batch.js';
 import type { ModelTarget } from './model-target.js';
-import type { RetryPolicy } from './retry.js';
-import { type RetryEvent, writeBatch } from './write-batch.js';
+import type { RetryEvent, RetryPolicy } from './retry.js';
+import { writeBatch } from './write-batch.js';
+import type { WriterPool } from './writer-pool.js';
 
 /**
  * The pipeline behind `CdmSinkWriter.write`: batch N executes on the database while batch N+1 is read
@@ -13,7 +13,7 @@ import { type RetryEvent, writeBatch } from './write-batch.js';
  * batches.
  */
 export interface WriteRowsContext {
-  readonly pool: pg.Pool;
+  readonly pool: WriterPool;
   readonly target: ModelTarget;
   readonly limits: BatchLimits;
   readonly retry: RetryPolicy;

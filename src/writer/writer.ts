@@ -1,14 +1,15 @@
 import pg from 'pg';
 import { defaultRegistry } from '../models/index.js';
+import type { CdmModelId, RowOf } from '../models/row-types.generated.js';
+import type { InsertVia } from './batch-types.js';
 import { type BatchLimits, DEFAULT_BATCH_LIMITS } from './batches.js';
 import { parseEndpoint, resolveLayout, type SinkEndpoint, type WriterLayout } from './endpoint.js';
 import { BatchWriteError, NotProvisionedError, type RejectedRow, UnsupportedModelError } from './errors.js';
-import type { InsertVia } from './execute-batch.js';
 import { compileModelTarget, type ModelTarget } from './model-target.js';
 import { provisioningProblems } from './provisioned-check.js';
-import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.js';
-import type { RetryEvent } from './write-batch.js';
+import { DEFAULT_RETRY_POLICY, type RetryEvent, type RetryPolicy } from './retry.js';
 import { writeRows } from './write-rows.js';
+import type { WriterPool } from './writer-pool.js';
 
 /** Tuning shared by both ways of building a writer; every field has a measured default. */
 export interface WriterTuning {
@@ -30,22 +31,23 @@ export interface WriterTuning {
 /** Options of `new CdmSinkWriter(...)`: a pool you own, plus where to write. */
 export interface CdmSinkWriterOptions extends WriterTuning {
   /**
-   * A pool the writer borrows connections from; `close()` does not end it. Give it an `error` listener:
-   * an idle pooled connection that dies emits `error` on the pool, which crashes a process without one.
+   * A pool the writer borrows connections from, e.g. a node-postgres `pg.Pool`; `close()` does not end
+   * it. Give it an `error` listener: an idle pooled connection that dies emits `error` on the pool,
+   * which crashes a process without one.
    */
-  readonly pool: pg.Pool;
+  readonly pool: WriterPool;
   /** Default `cdm_work`. */
   readonly schema?: string;
   /** Default `cdm_`. */
   readonly tablePrefix?: string;
   /** Models this writer may write; default: every model of template `cdm.jdbc`. */
-  readonly models?: readonly string[];
+  readonly models?: readonly CdmModelId[];
 }
 
 /** Options of `CdmSinkWriter.fromEndpoint`. */
 export interface FromEndpointOptions extends WriterTuning {
   /** Share an existing pool instead of opening one from `connection_url` (then `close()` leaves it open). */
-  readonly pool?: pg.Pool;
+  readonly pool?: WriterPool;
   /** Connections of the pool the writer opens. Default 4. */
   readonly poolSize?: number;
   /** `application_name` of the writer's connections. Default `cdm-sink-writer`. */
@@ -61,8 +63,8 @@ export interface WriteOptions {
 }
 
 /** What one `write` call did. `received = inserted + updated + unchanged + stale + rejected.length`. */
-export interface WriteResult {
-  readonly modelId: string;
+export interface WriteResult<M extends CdmModelId = CdmModelId> {
+  readonly modelId: M;
   /** Rows read from the input. */
   readonly received: number;
   readonly inserted: number;
@@ -144,24 +146,21 @@ export interface WriteResult {
  */
 export class CdmSinkWriter {
   readonly layout: WriterLayout;
-  private readonly pool: pg.Pool;
-  private readonly ownsPool: boolean;
+  private readonly pool: WriterPool;
+  /** The pool `fromEndpoint` opened, which `close()` ends; a pool passed in is the caller's. */
+  private ownedPool: pg.Pool | undefined;
   private readonly limits: BatchLimits;
   private readonly retry: RetryPolicy;
   private readonly insertVia: InsertVia;
   private readonly onRetry: ((event: RetryEvent) => void) | undefined;
-  private readonly targets = new Map<string, ModelTarget>();
-  private readonly provisioned = new Set<string>();
+  private readonly targets = new Map<CdmModelId, ModelTarget>();
+  private readonly provisioned = new Set<CdmModelId>();
   private closed = false;
 
-  /**
-   * A writer over a pool you own; validates schema, prefix and models.
-   * `ownership` is internal: `fromEndpoint` passes it for the pool it opened.
-   */
-  constructor(options: CdmSinkWriterOptions, ownership: { ownsPool: boolean } = { ownsPool: false }) {
+  /** A writer over a pool you own; validates schema, prefix and models. */
+  constructor(options: CdmSinkWriterOptions) {
     this.layout = resolveLayout(options, { schema: 'schema', tablePrefix: 'tablePrefix', models: 'models' });
     this.pool = options.pool;
-    this.ownsPool = ownership.ownsPool;
     this.limits = {
       ...DEFAULT_BATCH_LIMITS,
       ...(options.batchRows ? { maxRows: options.batchRows } : {}),
@@ -180,29 +179,23 @@ export class CdmSinkWriter {
    */
   static fromEndpoint(endpoint: SinkEndpoint, options: FromEndpointOptions = {}): CdmSinkWriter {
     const settings = parseEndpoint(endpoint, options.pool !== undefined);
-    const pool =
-      options.pool ??
-      new pg.Pool({
-        connectionString: settings.connectionUrl,
-        max: options.poolSize ?? 4,
-        application_name: options.applicationName ?? 'cdm-sink-writer',
-      });
+    const layout = { schema: settings.schema, tablePrefix: settings.tablePrefix, models: settings.models };
+    if (options.pool) return new CdmSinkWriter({ ...options, ...layout, pool: options.pool });
+    const pool = new pg.Pool({
+      connectionString: settings.connectionUrl,
+      max: options.poolSize ?? 4,
+      application_name: options.applicationName ?? 'cdm-sink-writer',
+    });
     // An idle pooled client whose server connection dies emits 'error' on the pool; the pool drops the
     // client, and the next batch simply gets a new one. Without a listener the process would crash.
-    if (!options.pool) pool.on('error', () => {});
-    return new CdmSinkWriter(
-      {
-        ...options,
-        pool,
-        schema: settings.schema,
-        tablePrefix: settings.tablePrefix,
-        models: settings.models,
-      },
-      { ownsPool: !options.pool },
-    );
+    pool.on('error', () => {});
+    const writer = new CdmSinkWriter({ ...options, ...layout, pool });
+    writer.ownedPool = pool;
+    return writer;
   }
 
-  private target(modelId: string): ModelTarget {
+  /** Checks `modelId` at run time too: JavaScript callers can pass any value. */
+  private target(modelId: CdmModelId): ModelTarget {
     if (this.closed) throw new Error('CdmSinkWriter is closed');
     const cached = this.targets.get(modelId);
     if (cached) return cached;
@@ -228,28 +221,30 @@ export class CdmSinkWriter {
    * Errors: `NotProvisionedError` listing each missing `schema.table` or `schema.table.column` and how
    * to provision the sink; `UnsupportedModelError` for a model this writer does not accept.
    */
-  async assertProvisioned(modelIds: readonly string[] = this.layout.models): Promise<void> {
+  async assertProvisioned(modelIds: readonly CdmModelId[] = this.layout.models): Promise<void> {
     const targets = modelIds.map((id) => this.target(id));
     const problems = await provisioningProblems(
       this.pool,
       targets.map((t) => ({ model: t.model, schema: t.schema, table: t.table })),
     );
     if (problems.length > 0) throw new NotProvisionedError(problems);
-    for (const t of targets) this.provisioned.add(t.model.id);
+    for (const id of modelIds) this.provisioned.add(id);
   }
 
   /**
    * Validates and upserts `rows` of `modelId`, batch by batch; see the class comment for guarantees.
    * `rows` may be any iterable or async iterable; it is read lazily (backpressure), never buffered whole.
+   * Rows are typed per model (`RowOf<M>`, e.g. `CdmWorkItemRow`) and validated at run time all the
+   * same, for JavaScript callers and for what types cannot say (formats, ranges, NUL characters).
    *
    * Errors: `InvalidRowsError` (`reject` mode; earlier batches of this call stay committed),
    * `NotProvisionedError` before the first batch, `BatchWriteError` when a batch cannot be written.
    */
-  async write(
-    modelId: string,
-    rows: Iterable<unknown> | AsyncIterable<unknown>,
+  async write<M extends CdmModelId>(
+    modelId: M,
+    rows: Iterable<RowOf<M>> | AsyncIterable<RowOf<M>>,
     options: WriteOptions = {},
-  ): Promise<WriteResult> {
+  ): Promise<WriteResult<M>> {
     const target = this.target(modelId);
     if (!this.provisioned.has(modelId)) await this.assertProvisioned([modelId]);
     try {
@@ -279,6 +274,6 @@ export class CdmSinkWriter {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.ownsPool) await this.pool.end();
+    await this.ownedPool?.end();
   }
 }

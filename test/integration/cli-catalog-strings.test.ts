@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { createTestDatabase } from '../support/database.js';
+import type { Envelope } from '../support/envelope.js';
 
 /** YAML double-quoted escapes: `\0` is NUL, `\uD800` a lone surrogate. */
 const provision = (name: string, catalog: string) =>
@@ -35,7 +36,7 @@ describe('catalog labels and domain (subprocess, real Postgres)', () => {
     await writeFile(file, CASES.map((c) => provision(c.name, c.catalog)).join('---\n'));
     const result = await runCli(['validate', '-f', file]);
     expect(result.code).toBe(1);
-    const lines = result.stdout.split('\n');
+    const lines = result.stderr.split('\n');
     CASES.forEach((c, i) => {
       const prefix = `invalid ${file} (document ${i + 1}): ${c.path}: `;
       expect(
@@ -45,7 +46,7 @@ describe('catalog labels and domain (subprocess, real Postgres)', () => {
     });
   });
 
-  it('apply stops each such provision as InvalidSpec before any SQL runs', async () => {
+  it('apply stops at each such provision with InvalidSpec, naming the field, before connecting', async () => {
     for (const c of CASES) {
       const db = await createTestDatabase('clilbl');
       try {
@@ -53,11 +54,13 @@ describe('catalog labels and domain (subprocess, real Postgres)', () => {
         await writeFile(file, provision(c.name, c.catalog));
         const result = await runCli(['apply', '-f', file, '--database-url', db.url, '-o', 'json']);
         expect(result.code, c.name).toBe(1);
-        const [{ status, ready }] = JSON.parse(result.stdout);
-        expect(ready).toBe(false);
-        const stalled = status.conditions.find((cond: { type: string }) => cond.type === 'Stalled');
-        expect(stalled, c.name).toMatchObject({ status: 'True', reason: 'InvalidSpec' });
-        expect(stalled.message, c.name).toContain(c.path);
+        const envelope = JSON.parse(result.stdout) as Envelope;
+        expect(envelope.provisions, c.name).toEqual([
+          expect.objectContaining({ valid: false, ready: false }),
+        ]);
+        expect(envelope.errors, c.name).toEqual([
+          expect.objectContaining({ provision: `ns/${c.name}`, path: c.path, reason: 'InvalidSpec' }),
+        ]);
         const { rows } = await db.pool.query(
           "SELECT nspname FROM pg_namespace WHERE nspname IN ('cdm_work', 'catalog')",
         );

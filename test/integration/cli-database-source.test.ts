@@ -4,12 +4,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import type { Envelope } from '../support/envelope.js';
 
 const PROVISION =
   'apiVersion: cdm.nucleus.io/v1alpha1\nkind: CdmSinkProvision\nmetadata: { name: jira-cdm, namespace: team }\nspec:\n  endpoint: { templateId: cdm.jdbc, connection: { secretRef: { name: jira-cdm-sink, key: url } } }\n  models: [cdm.work.user]\n';
 
 interface Entry {
-  provision: string;
+  id: string;
   database: { source: string; secret?: string; key?: string; reason?: string } | null;
 }
 
@@ -35,7 +36,7 @@ describe('which database each provision used (subprocess, real Postgres)', () =>
     expect(result.stderr).toContain(
       'team/jira-cdm: Secret team/jira-cdm-sink (key url) is not among the manifests and no --database-url or CDM_SINK_DATABASE_URL is set: using the embedded Postgres at .cdm-sink/',
     );
-    const [entry] = JSON.parse(result.stdout) as Entry[];
+    const [entry] = (JSON.parse(result.stdout) as Envelope<Entry>).provisions;
     expect(entry!.database).toEqual({
       source: 'embedded',
       secret: 'team/jira-cdm-sink',
@@ -56,7 +57,7 @@ describe('which database each provision used (subprocess, real Postgres)', () =>
       const result = await runCli(['plan', ...args, '-o', 'json'], { cwd: dir, env });
       expect(result.code, result.stderr).toBe(0);
       expect(result.stderr).not.toContain('embedded');
-      return (JSON.parse(result.stdout) as Entry[])[0]!.database;
+      return (JSON.parse(result.stdout) as Envelope<Entry>).provisions[0]!.database;
     };
     expect(await databaseOf(['-f', plain, '--database-url', db.url])).toEqual({ source: 'flag' });
     expect(await databaseOf(['-f', plain], { CDM_SINK_DATABASE_URL: db.url })).toEqual({ source: 'env' });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, runCli } from '../support/cli.js';
 import { createTestDatabase, installDdlAudit, type TestDatabase } from '../support/database.js';
+import type { Envelope } from '../support/envelope.js';
 
 const EXAMPLES = path.join(REPO, 'manifests/examples');
 
@@ -44,9 +45,11 @@ describe('cdm-sink CLI (subprocess, real Postgres)', () => {
       'json',
     ]);
     expect(plan.code, plan.stderr).toBe(0);
-    const planned = JSON.parse(plan.stdout) as Array<{
-      plan: { steps: Array<{ sql: string[] }>; catalogChanges: unknown[] };
-    }>;
+    const planned = (
+      JSON.parse(plan.stdout) as Envelope<{
+        plan: { steps: Array<{ sql: string[] }>; catalogChanges: unknown[] };
+      }>
+    ).provisions;
     const statements = planned.flatMap((p) => p.plan.steps.flatMap((s) => s.sql));
     expect(statements.length).toBeGreaterThan(100);
     expect(planned.flatMap((p) => p.plan.catalogChanges)).toHaveLength(7);
@@ -95,7 +98,8 @@ describe('cdm-sink CLI (subprocess, real Postgres)', () => {
       'json',
     ]);
     expect(again.code, again.stderr).toBe(0);
-    const results = JSON.parse(again.stdout) as Array<{ statementsApplied: number; ready: boolean }>;
+    const results = (JSON.parse(again.stdout) as Envelope<{ statementsApplied: number; ready: boolean }>)
+      .provisions;
     expect(results.map((r) => [r.ready, r.statementsApplied])).toEqual([
       [true, 0],
       [true, 0],
@@ -116,7 +120,7 @@ describe('cdm-sink CLI (subprocess, real Postgres)', () => {
       '-o',
       'json',
     ]);
-    const [{ status }] = JSON.parse(result.stdout);
+    const [{ status }] = JSON.parse(result.stdout).provisions;
     expect(Object.keys(status).sort()).toEqual(
       [
         'capabilities',
@@ -203,7 +207,7 @@ describe('cdm-sink CLI (subprocess, real Postgres)', () => {
     );
     const result = await runCli(['validate', '-f', bad]);
     expect(result.code).toBe(1);
-    const lines = result.stdout.split('\n');
+    const lines = result.stderr.split('\n');
     const expectLine = (document: number, pattern: RegExp) =>
       expect(
         lines.some((l) => l.startsWith(`invalid ${bad} (document ${document}): `) && pattern.test(l)),
@@ -222,9 +226,10 @@ describe('cdm-sink CLI (subprocess, real Postgres)', () => {
     expect((await runCli(['validate', '-f', EXAMPLES])).code).toBe(0);
   });
 
-  it('apply of an invalid provision exits 1 with Stalled=True and touches nothing', async () => {
+  it('apply of an invalid provision exits 1 with UnsupportedModel before connecting, and touches nothing', async () => {
     const fresh = await createTestDatabase('cliinv');
     try {
+      const audit = await installDdlAudit(fresh.pool);
       const file = path.join(dir, 'invalid.yaml');
       await writeFile(
         file,
@@ -232,12 +237,14 @@ describe('cdm-sink CLI (subprocess, real Postgres)', () => {
       );
       const result = await runCli(['apply', '-f', file, '--database-url', fresh.url, '-o', 'json']);
       expect(result.code).toBe(1);
-      const [{ status, ready }] = JSON.parse(result.stdout);
-      expect(ready).toBe(false);
-      expect(status.conditions.find((c: { type: string }) => c.type === 'Stalled')).toMatchObject({
-        status: 'True',
-        reason: 'UnsupportedModel',
-      });
+      const envelope = JSON.parse(result.stdout) as Envelope<{ ready: boolean; status: unknown }>;
+      expect(envelope.provisions).toEqual([
+        expect.objectContaining({ valid: false, ready: false, status: null }),
+      ]);
+      expect(envelope.errors).toEqual([
+        expect.objectContaining({ provision: 'ns/x', path: 'spec.models[0]', reason: 'UnsupportedModel' }),
+      ]);
+      expect(await audit.commands()).toEqual([]);
       const schemas = await fresh.pool.query(
         "SELECT nspname FROM pg_namespace WHERE nspname IN ('cdm_work', 'catalog')",
       );
@@ -263,7 +270,7 @@ describe('cdm-sink CLI (subprocess, real Postgres)', () => {
       expect(result.code).toBe(1);
       expect(result.stdout + result.stderr).not.toContain(password);
       if (format === 'json') {
-        const [{ status }] = JSON.parse(result.stdout);
+        const [{ status }] = JSON.parse(result.stdout).provisions;
         const by = (t: string) => status.conditions.find((c: { type: string }) => c.type === t);
         expect(by('Ready')).toMatchObject({ status: 'False', reason: 'ConnectionFailed' });
         expect(by('Stalled')).toMatchObject({ status: 'False' });
@@ -282,7 +289,7 @@ describe('cdm-sink CLI (subprocess, real Postgres)', () => {
       'json',
     ]);
     expect(auth.stdout + auth.stderr).not.toContain(password);
-    expect(JSON.parse(auth.stdout)[0].status.conditions[0]).toMatchObject({
+    expect(JSON.parse(auth.stdout).provisions[0].status.conditions[0]).toMatchObject({
       status: 'False',
       reason: 'AuthenticationFailed',
     });
@@ -316,9 +323,11 @@ describe('cdm-sink CLI (subprocess, real Postgres)', () => {
     expect(first.stdout).toMatch(/data-platform\/jira-cdm\s+True\s+Provisioned\s+False\s+5\/5/);
     const second = await runCli(['apply', '-f', EXAMPLES, '-o', 'json'], { cwd });
     expect(second.code).toBe(0);
-    expect(JSON.parse(second.stdout).map((r: { statementsApplied: number }) => r.statementsApplied)).toEqual([
-      0, 0,
-    ]);
+    expect(
+      (JSON.parse(second.stdout) as Envelope<{ statementsApplied: number }>).provisions.map(
+        (r) => r.statementsApplied,
+      ),
+    ).toEqual([0, 0]);
   });
 
   it('exits 2 on usage errors', async () => {

@@ -23,14 +23,7 @@ afterAll(async () => {
 function inputChecksum(count: number): string {
   const lines: string[] = [];
   for (let n = 0; n < count; n++) {
-    const r = workItemRow(n) as {
-      cdm_id: string;
-      summary: string;
-      description: string | null;
-      labels: string[];
-      updated_at: string;
-      properties: { team: string };
-    };
+    const r = workItemRow(n);
     const line = [
       r.cdm_id,
       r.summary,

@@ -87,6 +87,7 @@ describe('models the endpoint does not allow', () => {
     expect(notEnabled.message).toBe(
       "model 'cdm.work.user' is not enabled for this endpoint (parameters.models); this writer accepts: cdm.work.item",
     );
+    // @ts-expect-error not a CdmModelId: only a JavaScript caller gets this far, and meets the run-time check
     const unknown = await writer.assertProvisioned(['cdm.crm.deal']).catch((e) => e);
     expect(unknown).toBeInstanceOf(UnsupportedModelError);
     expect(unknown.message).toContain("model 'cdm.crm.deal' is not supported by template cdm.jdbc");

@@ -2,7 +2,12 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cdmIdOf, workItemRow, workItemRows } from '../../bench/writer/rows.js';
 import { defaultRegistry } from '../../src/models/index.js';
-import { CdmSinkWriter, type RetryEvent } from '../../src/writer/index.js';
+import {
+  CdmSinkWriter,
+  type CdmWorkItemRow,
+  type CdmWorkProjectRow,
+  type RetryEvent,
+} from '../../src/writer/index.js';
 import { LineBuffer } from '../../src/writer/line-buffer.js';
 import { compileModelTarget } from '../../src/writer/model-target.js';
 import { upsertParams } from '../../src/writer/upsert-params.js';
@@ -21,7 +26,7 @@ const item = defaultRegistry.get('cdm.work.item');
 const project = defaultRegistry.get('cdm.work.project');
 
 /** Row `n` at a given `updated_at`, told apart by its summary. */
-function version(n: number, updatedAt: string, summary: string): Record<string, unknown> {
+function version(n: number, updatedAt: string, summary: string): CdmWorkItemRow {
   return { ...workItemRow(n), updated_at: updatedAt, summary };
 }
 
@@ -30,7 +35,7 @@ function projectIdOf(n: number): string {
 }
 
 /** A `cdm.work.project` row, whose `updated_at` may be null. */
-function projectRow(n: number, updatedAt: string | null, name: string): Record<string, unknown> {
+function projectRow(n: number, updatedAt: string | null, name: string): CdmWorkProjectRow {
   return { cdm_id: projectIdOf(n), source_project_key: `P${n}`, name, updated_at: updatedAt };
 }
 
@@ -80,7 +85,7 @@ async function tableStats(schema: string): Promise<TableStats> {
  * a second, and finally when it exits. So the writer runs on its own pool, which is ended; we wait until
  * its backends are gone, then until the counters stop moving.
  */
-async function writeAndSettleStats(schema: string, rows: AsyncIterable<unknown>) {
+async function writeAndSettleStats(schema: string, rows: AsyncIterable<CdmWorkItemRow>) {
   const before = await tableStats(schema);
   const applicationName = `writer-stats-${Math.random().toString(36).slice(2)}`;
   const pool = new pg.Pool({ connectionString: db.url, max: 2, application_name: applicationName });
@@ -274,7 +279,7 @@ describe('upsert semantics', () => {
     await provisionTables(db.pool, { schema: 'guard', tablePrefix: 'cdm_', sinkId: 'ns/guard' }, [project]);
     const target = compileModelTarget(project, 'guard', 'cdm_');
     // Straight to the statement, past the lookup, as when a concurrent writer got there in between.
-    const upsert = async (rows: Record<string, unknown>[]) => {
+    const upsert = async (rows: readonly CdmWorkProjectRow[]) => {
       const lines = new LineBuffer();
       const encoded = rows.map((row, i) => {
         const prepared = target.prepare(row, i, lines);
@@ -301,7 +306,7 @@ describe('upsert semantics', () => {
   it('stores identical rows through COPY and through the upsert, including text that breaks naive encoders', async () => {
     await sink('via_copy');
     await sink('via_upsert');
-    const nasty = {
+    const nasty: CdmWorkItemRow = {
       ...workItemRow(1),
       summary: 'tab\there, newline\nthere, CR\r, backslash C:\\new\\table, \\N, "quotes", {braces}, 🚀',
       description: '\\\\ double backslash and a trailing backslash \\',

@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cdmIdOf, workItemRow } from '../../bench/writer/rows.js';
 import { defaultRegistry } from '../../src/models/index.js';
-import { CdmSinkWriter, InvalidRowsError, type RejectedRow } from '../../src/writer/index.js';
+import {
+  CdmSinkWriter,
+  type CdmWorkItemRow,
+  InvalidRowsError,
+  type RejectedRow,
+} from '../../src/writer/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { provisionTables } from '../support/provision.js';
 
@@ -14,8 +19,11 @@ afterAll(async () => {
 });
 
 const { cdm_id: _, ...withoutId } = workItemRow(12);
-/** Rows 0–29; six bad ones in the second batch of ten (12–17). */
-function input(): unknown[] {
+/**
+ * Rows 0–29; six bad ones in the second batch of ten (12–17), which the row types reject: they stand for
+ * what a JavaScript caller can pass.
+ */
+function input(): CdmWorkItemRow[] {
   const rows: unknown[] = Array.from({ length: 30 }, (_, n) => workItemRow(n));
   rows[12] = withoutId;
   rows[13] = { ...workItemRow(13), story_points: 'lots', labels: 'backend', is_private: true };
@@ -23,7 +31,7 @@ function input(): unknown[] {
   rows[15] = { ...workItemRow(15), created_at: '2024-02-30T00:00:00Z', updated_at: '03/04/2024' };
   rows[16] = { ...workItemRow(16), colour: 'red' };
   rows[17] = { ...workItemRow(17), status_category: 'closed', properties: { note: 'a\u0000b' } };
-  return rows;
+  return rows as CdmWorkItemRow[];
 }
 
 const expectedRejections: RejectedRow[] = [

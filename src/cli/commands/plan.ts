@@ -1,50 +1,41 @@
-import { findCondition } from '../../api/conditions.js';
+import { envelope, planEntry, runErrors, runFailure, toJson } from '../envelope.js';
 import type { Format, Output } from '../output.js';
-import { formatError, type Inputs } from '../provision-inputs.js';
+import type { Inputs } from '../provision-inputs.js';
 import { renderPlan } from '../render.js';
-import { type RunOptions, reconcileAll } from './reconcile-all.js';
+import { type RunOptions, type RunResult, reconcileAll } from './reconcile-all.js';
 
-/** `cdm-sink plan`: what apply would do, changing nothing. Exit 0; 1 when a manifest is invalid. */
+/** A provision's plan; a failure is part of the result (stdout), not a diagnostic. */
+function renderRun(run: RunResult): string {
+  const title = `CdmSinkProvision ${run.input.id} (${run.input.source.file})`;
+  const failure = runFailure(run, 'plan');
+  const why = failure ? `${failure.reason}: ${failure.message}` : '';
+  const plan = run.outcome.plan;
+  if (!plan) return `${title}: cannot plan: ${why}`;
+  return failure ? `${renderPlan(title, plan)}\n  Cannot apply: ${why}` : renderPlan(title, plan);
+}
+
+/**
+ * `cdm-sink plan`: what apply would do, changing nothing. Only called with valid input. Exit 0 when
+ * every provision could be planned, 1 when one could not or its plan cannot be applied (a conflict).
+ */
 export async function planCommand(
   inputs: Inputs,
   options: Omit<RunOptions, 'mode'>,
   format: Format,
   io: Output,
 ): Promise<number> {
-  if (inputs.errors.length > 0) {
-    if (format === 'json') io.out(JSON.stringify({ valid: false, errors: inputs.errors }, null, 2));
-    else for (const e of inputs.errors) io.out(`invalid ${formatError(e)}`);
-    return 1;
-  }
-  const { results } = await reconcileAll(inputs, { ...options, mode: 'plan' });
-  if (format === 'json') {
+  const runs = await reconcileAll(inputs, { ...options, mode: 'plan' });
+  const errors = runErrors(runs, 'plan');
+  if (format === 'json')
     io.out(
-      JSON.stringify(
-        results.map((r) => ({
-          provision: r.input.id,
-          file: r.input.source.file,
-          database: r.database,
-          plan: r.outcome.plan ?? null,
-          error: r.outcome.error
-            ? {
-                reason: r.outcome.error.reason,
-                message: findCondition(r.outcome.status.conditions, 'Ready')?.message,
-              }
-            : null,
-        })),
-        null,
-        2,
+      toJson(
+        envelope(
+          'plan',
+          runs.map((r) => planEntry(r.input, r)),
+          errors,
+        ),
       ),
     );
-  } else {
-    for (const r of results) {
-      if (r.outcome.plan)
-        io.out(renderPlan(`CdmSinkProvision ${r.input.id} (${r.input.source.file})`, r.outcome.plan));
-      else
-        io.out(
-          `CdmSinkProvision ${r.input.id}: cannot plan: ${findCondition(r.outcome.status.conditions, 'Ready')?.message ?? 'unknown error'}`,
-        );
-    }
-  }
-  return results.every((r) => r.outcome.plan) ? 0 : 1;
+  else for (const run of runs) io.out(renderRun(run));
+  return errors.length === 0 ? 0 : 1;
 }

@@ -15,15 +15,15 @@ export interface RunOptions {
 export interface RunResult {
   readonly input: ProvisionInput;
   readonly outcome: ReconcileOutcome;
-  /** Where its database URL came from; null when the run never got as far as connecting (invalid spec). */
+  /** Where its database URL came from; null when the run never got as far as resolving it. */
   readonly database: DatabaseSource | null;
 }
 
-/** Runs the shared reconcile core over every provision in the manifests, one after another. */
-export async function reconcileAll(
-  inputs: Inputs,
-  options: RunOptions,
-): Promise<{ results: RunResult[]; loadErrors: number }> {
+/**
+ * Runs the shared reconcile core over every provision in the manifests, one after another. Only for
+ * input without errors: the caller checks it first, so bad input never reaches a database.
+ */
+export async function reconcileAll(inputs: Inputs, options: RunOptions): Promise<RunResult[]> {
   const conn = connections({
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
     env: options.env,
@@ -36,7 +36,7 @@ export async function reconcileAll(
   const results: RunResult[] = [];
   try {
     for (const input of inputs.provisions) {
-      if (options.mode === 'apply' && input.errors.length === 0) options.io.err(`reconciling ${input.id} …`);
+      if (options.mode === 'apply') options.io.err(`reconciling ${input.id} …`);
       let database: DatabaseSource | null = null;
       const outcome = await reconcile(
         input.raw,
@@ -66,5 +66,5 @@ export async function reconcileAll(
     await pools.end();
     await conn.close();
   }
-  return { results, loadErrors: inputs.loadErrors.length };
+  return results;
 }
