@@ -1,10 +1,19 @@
+import path from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
-  // `cdm-sink-operator/writer` (the examples import it like a user) resolves to the sources in tests,
-  // never to a dist/ build that may be stale or, during the packaging test, half rewritten.
-  resolve: { conditions: ['@cdm-sink-operator/source'] },
-  ssr: { resolve: { conditions: ['@cdm-sink-operator/source'] } },
+  // `cdm-sink-operator/writer` (the examples import it like a user) resolves to the sources in tests, as
+  // tsconfig.json's `paths` say, never to a dist/ build that may be stale or, during the packaging test,
+  // half rewritten.
+  resolve: {
+    alias: [
+      {
+        find: /^cdm-sink-operator\/writer$/,
+        replacement: path.resolve(import.meta.dirname, 'src/writer/index.ts'),
+      },
+      { find: /^cdm-sink-operator$/, replacement: path.resolve(import.meta.dirname, 'src/index.ts') },
+    ],
+  },
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'examples/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],

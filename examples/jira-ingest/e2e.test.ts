@@ -48,14 +48,11 @@ function runWorker(
     CDM_SINK_DATABASE_URL: '',
     CDM_CATALOG_URL: '',
     ...(options.traceFile ? { JIRA_INGEST_TRACE_FILE: options.traceFile } : {}),
+    // The repository's tsconfig, whatever the working directory: its `paths` resolve the package to the
+    // sources, not to a dist/ build that may be stale or, during the packaging test, half rewritten.
+    TSX_TSCONFIG_PATH: path.join(REPO, 'tsconfig.json'),
   };
-  // The package's sources, not a dist/ build that may be stale or, during the packaging test, half rewritten.
-  const loaders = [
-    '--conditions=@cdm-sink-operator/source',
-    '--import',
-    TSX,
-    ...(options.traceFile ? ['--import', TRACER] : []),
-  ];
+  const loaders = ['--import', TSX, ...(options.traceFile ? ['--import', TRACER] : [])];
   return new Promise((resolve) => {
     execFile(
       process.execPath,
