@@ -15,13 +15,37 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'examples/**/*.test.ts'],
-    globalSetup: ['test/support/global-setup.ts'],
     // Integration tests share one embedded Postgres; each file gets its own database.
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Never let a forgotten .only or .skip pass CI silently.
     allowOnly: false,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'local',
+          include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'examples/**/*.test.ts'],
+          exclude: ['test/cluster/**', '**/node_modules/**'],
+          globalSetup: ['test/support/global-setup.ts'],
+        },
+      },
+      {
+        // Against a real kube-apiserver + etcd (test/support/control-plane/), started once for the run
+        // and built from Go modules first if the cache is empty. Its files run one at a time: some stop
+        // and restart API servers, compact etcd or kill controllers, and 2 cores are better spent on one
+        // such file than on four that each time out.
+        extends: true,
+        test: {
+          name: 'cluster',
+          include: ['test/cluster/**/*.test.ts'],
+          globalSetup: ['test/support/global-setup.ts', 'test/support/control-plane/global-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+        },
+      },
+    ],
   },
 });

@@ -5,22 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { createTestDatabase } from '../support/database.js';
 import type { Envelope } from '../support/envelope.js';
+import { INVALID_CATALOG_STRINGS } from '../support/invalid-provisions.js';
 
-/** YAML double-quoted escapes: `\0` is NUL, `\uD800` a lone surrogate. */
-const provision = (name: string, catalog: string) =>
-  `apiVersion: cdm.nucleus.io/v1alpha1\nkind: CdmSinkProvision\nmetadata: { name: ${name}, namespace: ns }\nspec:\n  endpoint: { templateId: cdm.jdbc, connection: { secretRef: { name: s } } }\n  models: [cdm.work.user]\n  catalog:\n${catalog}`;
-
-const CASES = [
-  { name: 'nul-value', catalog: '    labels: { team: "ana\\0lytics" }\n', path: 'spec.catalog.labels.team' },
-  { name: 'nul-domain', catalog: '    domain: "cdm\\0work"\n', path: 'spec.catalog.domain' },
-  { name: 'nul-key', catalog: '    labels: { "te\\0am": x }\n', path: 'spec.catalog.labels["te\\u0000am"]' },
-  {
-    name: 'surrogate-value',
-    catalog: '    labels: { team: "x\\uD800" }\n',
-    path: 'spec.catalog.labels.team',
-  },
-  { name: 'surrogate-domain', catalog: '    domain: "\\uDC00cdm"\n', path: 'spec.catalog.domain' },
-] as const;
+const CASES = INVALID_CATALOG_STRINGS;
 
 describe('catalog labels and domain (subprocess, real Postgres)', () => {
   let dir: string;
@@ -33,14 +20,14 @@ describe('catalog labels and domain (subprocess, real Postgres)', () => {
 
   it('validate rejects NUL and lone surrogates in labels and domain, naming the field', async () => {
     const file = path.join(dir, 'bad.yaml');
-    await writeFile(file, CASES.map((c) => provision(c.name, c.catalog)).join('---\n'));
+    await writeFile(file, CASES.map((c) => c.yaml).join('---\n'));
     const result = await runCli(['validate', '-f', file]);
     expect(result.code).toBe(1);
     const lines = result.stderr.split('\n');
     CASES.forEach((c, i) => {
       const prefix = `invalid ${file} (document ${i + 1}): ${c.path}: `;
       expect(
-        lines.some((l) => l.startsWith(prefix)),
+        lines.some((l) => l.startsWith(prefix) && c.cli.test(l)),
         `${c.name}: ${result.stdout}`,
       ).toBe(true);
     });
@@ -51,7 +38,7 @@ describe('catalog labels and domain (subprocess, real Postgres)', () => {
       const db = await createTestDatabase('clilbl');
       try {
         const file = path.join(dir, `${c.name}.yaml`);
-        await writeFile(file, provision(c.name, c.catalog));
+        await writeFile(file, c.yaml);
         const result = await runCli(['apply', '-f', file, '--database-url', db.url, '-o', 'json']);
         expect(result.code, c.name).toBe(1);
         const envelope = JSON.parse(result.stdout) as Envelope;

@@ -2,7 +2,7 @@ import { chmod, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { type EmbeddedServer, startEmbeddedServer } from '../../src/postgres/embedded-server.js';
+import { startEmbeddedServer } from '../../src/postgres/embedded-server.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -10,30 +10,26 @@ declare module 'vitest' {
   }
 }
 
-let server: EmbeddedServer | undefined;
-
 /**
  * Starts one embedded Postgres for the whole run (or uses TEST_DATABASE_URL). `log_statement = 'ddl'`
  * lets tests count DDL from the server's own log instead of trusting our code.
  */
-export async function setup(project: TestProject): Promise<void> {
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const external = process.env.TEST_DATABASE_URL;
   if (external) {
     project.provide('databaseUrl', external);
-    return;
+    return async () => {};
   }
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'cdm-sink-test-'));
   // mkdtemp makes a 0700 directory; the postgres system user must be able to enter it.
   await chmod(tmp, 0o755);
   const dataDir = path.join(tmp, 'pg');
-  server = await startEmbeddedServer({
+  const server = await startEmbeddedServer({
     dataDir,
     persistent: false,
     settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off', max_connections: '300' },
   });
   project.provide('databaseUrl', server.url);
-}
-
-export async function teardown(): Promise<void> {
-  await server?.stop();
+  // Each project of the run (vitest.config.ts) has its own server, stopped by its own teardown.
+  return () => server.stop();
 }
