@@ -1,7 +1,7 @@
 import { CDM_WORK_MODELS } from '../models/index.js';
 import { MAX_IDENTIFIER_BYTES } from '../postgres/identifiers.js';
 import { desiredTable } from '../postgres/table-spec.js';
-import { LABEL_KEY_RULE } from './label-key.js';
+import { LABEL_KEY_RULE, LABEL_KEY_VALIDATION, MAX_LABELS } from './label-key.js';
 import { CDM_JDBC_CAPABILITIES, CDM_JDBC_TEMPLATE_ID } from './template.js';
 
 /**
@@ -123,10 +123,11 @@ export const SPEC_SCHEMA: Schema = {
         }),
         labels: {
           type: 'object',
-          // A structural CRD schema cannot constrain map keys (no propertyNames); the controller and
-          // the CLI check them in code (validate.ts), so the rule is spelled out here instead.
-          description: `Extra labels on every dataset (string to string). Keys: ${LABEL_KEY_RULE}. Values: at most 256 characters of valid Unicode, no NUL.`,
+          // The CLI checks keys in code (spec-strings.ts), the API server with the CEL rule.
+          description: `Extra labels on every dataset (string to string), at most ${MAX_LABELS}. Keys: ${LABEL_KEY_RULE}. Values: at most 256 characters of valid Unicode, no NUL.`,
+          maxProperties: MAX_LABELS,
           additionalProperties: { type: 'string', maxLength: 256, pattern: NO_NUL },
+          'x-kubernetes-validations': [LABEL_KEY_VALIDATION],
         },
       },
     },

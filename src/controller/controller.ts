@@ -1,6 +1,7 @@
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import type { CdmSinkProvision } from '../api/types.js';
+import { apiStatusCode, describeApiError } from './api-errors.js';
 import { type Clock, sleep } from './clock.js';
 import { BACKOFF, type Requeue } from './error-policy.js';
 import { objectKey, type StoreListener } from './informer-supervisor.js';
@@ -136,7 +137,7 @@ export class ControllerLoop {
       ({ requeue, error } = result);
       interrupted = result.interrupted === true;
     } catch (thrown) {
-      logger.warn({ provision: key, err: thrown }, 'reconcile failed unexpectedly');
+      logFailure(logger, key, thrown);
       requeue = BACKOFF;
       error = thrown;
     }
@@ -177,4 +178,29 @@ export class ControllerLoop {
         return failed ? ReconcileResult.error : ReconcileResult.success;
     }
   }
+}
+
+/**
+ * A reconcile that threw: a Kubernetes API call the core does not own failed (status, finalizer), or a
+ * bug. A refused call (401/403) is the controller's RBAC or credentials, which only a human fixes: it is
+ * an error naming the call; the API's Status message says which verb on which resource. The raw
+ * exception (headers, both encodings of the body) adds nothing to that.
+ */
+function logFailure(logger: Logger, key: string, error: unknown): void {
+  const status = apiStatusCode(error);
+  if (status === undefined) {
+    logger.warn({ provision: key, err: error }, 'reconcile failed unexpectedly');
+    return;
+  }
+  const apiError = describeApiError(error);
+  if (status === 401 || status === 403)
+    logger.error(
+      { provision: key, status, apiError },
+      `the Kubernetes API refused the controller: ${apiError}. Its ServiceAccount lacks a permission the manifests grant (manifests/rbac/); retrying with backoff`,
+    );
+  else
+    logger.warn(
+      { provision: key, status, apiError },
+      `a Kubernetes API call failed: ${apiError}; retrying with backoff`,
+    );
 }

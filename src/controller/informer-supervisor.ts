@@ -59,7 +59,7 @@ export interface InformerSupervisorOptions<T extends ObjectWithMeta> {
 class ActivityWatch extends Watch {
   constructor(
     config: KubeConfig,
-    private readonly onActivity: () => void,
+    private readonly onActivity: (phase: string, obj: unknown) => void,
     private readonly timeoutSeconds: number,
   ) {
     super(config);
@@ -78,7 +78,7 @@ class ActivityWatch extends Watch {
       path,
       params,
       (phase, obj, raw) => {
-        this.onActivity();
+        this.onActivity(phase, obj);
         callback(phase, obj, raw);
       },
       done,
@@ -116,6 +116,7 @@ export class InformerSupervisor<T extends ObjectWithMeta> {
   private synced = false;
   private readonly syncWaiters: Array<() => void> = [];
   private restarts = 0;
+  private expirations = 0;
 
   constructor(private readonly options: InformerSupervisorOptions<T>) {
     this.backoff = new ExponentialFailureRateLimiter(
@@ -177,10 +178,11 @@ export class InformerSupervisor<T extends ObjectWithMeta> {
     const timeoutSeconds = this.options.watchTimeoutSeconds ?? randomBetween(300, 600);
     const watch = new ActivityWatch(
       this.options.kubeConfig,
-      () => {
+      (phase, obj) => {
         if (!current()) return;
         this.sawWatchLine = true;
         this.touch();
+        if (phase === 'ERROR' && (obj as { code?: unknown } | undefined)?.code === 410) this.expired(obj);
       },
       timeoutSeconds,
     );
@@ -247,6 +249,23 @@ export class InformerSupervisor<T extends ObjectWithMeta> {
 
   private touch(): void {
     this.lastActivity = this.options.clock.now();
+  }
+
+  /**
+   * The watch resumed from a resourceVersion etcd has compacted away (or the watch cache no longer
+   * holds). client-node's informer answers by re-listing on its own, no restart needed; said here because
+   * frequent expiries mean watches that are down too long or a compaction interval that is too short.
+   */
+  private expired(status: unknown): void {
+    this.expirations++;
+    this.options.logger.info(
+      {
+        informer: this.options.name,
+        message: (status as { message?: unknown }).message,
+        expirations: this.expirations,
+      },
+      'watch expired (410 Gone); re-listing',
+    );
   }
 
   private restart(reason: unknown): void {

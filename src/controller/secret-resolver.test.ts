@@ -1,3 +1,4 @@
+import { ApiException } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { OperatorError } from '../errors/index.js';
 import { createSecretResolver } from './secret-resolver.js';
@@ -31,6 +32,22 @@ describe('createSecretResolver', () => {
     expect(error).toMatchObject({ reason: 'SecretNotFound', retryable: false });
     expect(error.message).toContain('data/jira-sink');
     expect(error.message).toContain('"url"');
+  });
+
+  it('reports a Secret the controller may not read (403) as PermissionDenied, not retryable, with the fix', async () => {
+    const message =
+      'secrets "jira-sink" is forbidden: User "system:serviceaccount:ops:ctl" cannot get resource "secrets"';
+    const forbidden = new ApiException(
+      403,
+      message,
+      JSON.stringify({ kind: 'Status', code: 403, message }),
+      {},
+    );
+    const error = await failure(createSecretResolver({ read: () => Promise.reject(forbidden) })(provision));
+    expect(error).toMatchObject({ reason: 'PermissionDenied', retryable: false });
+    expect(error.message).toContain('Secret data/jira-sink');
+    expect(error.message).toContain('forbidden');
+    expect(error.message).toContain('grant its ServiceAccount "get" on secrets in namespace data');
   });
 
   it('reports a missing key with the keys that exist but never a value', async () => {

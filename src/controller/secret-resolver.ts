@@ -1,16 +1,18 @@
 import type { CdmSinkProvision } from '../api/types.js';
 import { OperatorError } from '../errors/index.js';
-import { describeApiError } from './api-errors.js';
+import { apiStatusCode, describeApiError } from './api-errors.js';
 import type { SecretClient } from './kube-ports.js';
 
 /**
  * `ReconcileDeps.resolveDatabaseUrl` for the controller: reads `spec.endpoint.connection.secretRef`
  * from the provision's own namespace and returns the URL stored under its key.
  *
- * Errors (all `SecretNotFound`; messages name namespace, Secret and key, never a value):
- * - the Secret or the key does not exist, or the value is empty → not retryable (a human must act;
- *   the periodic resync looks again);
- * - the API call failed → retryable.
+ * Errors (messages name namespace, Secret and key, never a value):
+ * - the Secret or the key does not exist, or the value is empty → `SecretNotFound`, not retryable (a
+ *   human must act; the periodic resync looks again);
+ * - the controller may not read it (403: its RBAC lacks `get` on Secrets there) → `PermissionDenied`,
+ *   not retryable for the same reason;
+ * - the API call failed otherwise → `SecretNotFound`, retryable.
  */
 export function createSecretResolver(
   secrets: SecretClient,
@@ -23,6 +25,12 @@ export function createSecretResolver(
     try {
       secret = await secrets.read(namespace, name);
     } catch (cause) {
+      if (apiStatusCode(cause) === 403)
+        throw new OperatorError(
+          'PermissionDenied',
+          `the controller may not read ${where} (${describeApiError(cause)}); grant its ServiceAccount "get" on secrets in namespace ${namespace}`,
+          false,
+        );
       throw new OperatorError('SecretNotFound', `could not read ${where}: ${describeApiError(cause)}`, true);
     }
     if (!secret) {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { validateProvision } from '../../src/api/validate.js';
 import { API_GROUP, type CdmSinkProvision, PLURAL } from '../../src/api/types.js';
+import { validateProvision } from '../../src/api/validate.js';
 import { INVALID_CATALOG_STRINGS, INVALID_SPECS } from '../support/invalid-provisions.js';
 import { ClusterEnv, installOperator } from './cluster-env.js';
 
@@ -54,7 +54,10 @@ describe('the API server’s view of the CRD schema', () => {
       }
       expect('error' in outcome, `${c.name} was accepted`).toBe(true);
       const { code, message } = (outcome as { error: { code: number; message: string } }).error;
-      expect({ code, message }).toEqual({ code: c.api.code, message: expect.stringContaining(c.api.field) });
+      expect({ code, message }).toEqual({
+        code: c.api.code,
+        message: 'field' in c.api ? expect.stringContaining(c.api.field) : expect.any(String),
+      });
     });
   }
 
@@ -77,7 +80,9 @@ describe('the API server’s view of the CRD schema', () => {
       apiVersion: 'cdm.nucleus.io/v1alpha1',
       metadata: { name: 'immutable' },
       kind: 'CdmSinkProvision',
-      spec: { endpoint: { templateId: 'cdm.jdbc', connection: { secretRef: { name: 'sink' } }, schema: 'one' } },
+      spec: {
+        endpoint: { templateId: 'cdm.jdbc', connection: { secretRef: { name: 'sink' } }, schema: 'one' },
+      },
     } as never);
     for (const endpoint of [{ schema: 'two' }, { tablePrefix: 'x_' }]) {
       const error = await env.patchProvision('immutable', { spec: { endpoint } }).then(

@@ -64,7 +64,10 @@ export function kubectl(
 }
 
 /** kubectl that must succeed; its failure message is the test's. */
-export async function kubectlOk(args: readonly string[], options: { input?: string; kubeconfig?: string } = {}) {
+export async function kubectlOk(
+  args: readonly string[],
+  options: { input?: string; kubeconfig?: string } = {},
+) {
   const result = await kubectl(args, options);
   if (result.code !== 0)
     throw new Error(`kubectl ${args.join(' ')} exited ${result.code}:\n${result.stderr}${result.stdout}`);
@@ -141,7 +144,14 @@ export class ClusterEnv {
   /** A JSON merge patch of the provision's spec or metadata (the main resource, not status). */
   async patchProvision(name: string, patch: object): Promise<CdmSinkProvision> {
     return (await this.custom.patchNamespacedCustomObject(
-      { group: API_GROUP, version: API_VERSION, plural: PLURAL, namespace: this.namespace, name, body: patch },
+      {
+        group: API_GROUP,
+        version: API_VERSION,
+        plural: PLURAL,
+        namespace: this.namespace,
+        name,
+        body: patch,
+      },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     )) as CdmSinkProvision;
   }
@@ -171,7 +181,10 @@ export class ClusterEnv {
     const token = request.status?.token;
     if (!token) throw new Error(`TokenRequest for ${namespace}/${serviceAccount} returned no token`);
     const { workDir, certs } = controlPlane();
-    const file = path.join(workDir, `${namespace}.${serviceAccount}.${randomBytes(3).toString('hex')}.kubeconfig`);
+    const file = path.join(
+      workDir,
+      `${namespace}.${serviceAccount}.${randomBytes(3).toString('hex')}.kubeconfig`,
+    );
     return writeKubeconfig(file, server, certs.servingCa, { token });
   }
 
@@ -198,10 +211,20 @@ export interface ControllerProcessOptions {
 }
 
 interface LogLine {
+  /** pino's number (the CLI logs the label, e.g. "warn"; see LEVELS). */
   readonly level: number;
   readonly msg: string;
   readonly [key: string]: unknown;
 }
+
+const LEVELS: Readonly<Record<string, number>> = {
+  trace: 10,
+  debug: 20,
+  info: 30,
+  warn: 40,
+  error: 50,
+  fatal: 60,
+};
 
 /** The CLI's controller process, its JSON log lines collected. */
 export class ControllerProcess {
@@ -239,7 +262,9 @@ export class ControllerProcess {
       for (const line of lines) {
         if (!line.trim()) continue;
         try {
-          this.lines.push(JSON.parse(line) as LogLine);
+          const parsed = JSON.parse(line) as { level: number | string; msg: string };
+          const level = typeof parsed.level === 'string' ? (LEVELS[parsed.level] ?? 30) : parsed.level;
+          this.lines.push({ ...parsed, level });
         } catch {
           this.lines.push({ level: 50, msg: line });
         }

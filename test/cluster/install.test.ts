@@ -10,18 +10,29 @@ describe('install as the README says', () => {
     );
     const out = await installOperator();
     for (const object of rendered) {
-      const group = object.kind === 'CustomResourceDefinition' ? 'customresourcedefinition.apiextensions.k8s.io' : '';
+      const group =
+        object.kind === 'CustomResourceDefinition' ? 'customresourcedefinition.apiextensions.k8s.io' : '';
       expect(out, `${object.kind} ${object.metadata.name}`).toMatch(
-        new RegExp(`${group || object.kind.toLowerCase()}[^ ]*/${object.metadata.name} serverside-applied`, 'i'),
+        new RegExp(
+          `${group || object.kind.toLowerCase()}[^ ]*/${object.metadata.name} serverside-applied`,
+          'i',
+        ),
       );
     }
     expect(out.trim().split('\n')).toHaveLength(rendered.length);
 
     const crd = JSON.parse(await kubectlOk(['get', `crd/${CRD_NAME}`, '-o', 'json'])) as {
-      status: { conditions: Array<{ type: string; status: string }>; acceptedNames: { shortNames?: string[] } };
+      status: {
+        conditions: Array<{ type: string; status: string }>;
+        acceptedNames: { shortNames?: string[] };
+      };
     };
-    expect(crd.status.conditions).toContainEqual(expect.objectContaining({ type: 'Established', status: 'True' }));
-    expect(crd.status.conditions).toContainEqual(expect.objectContaining({ type: 'NamesAccepted', status: 'True' }));
+    expect(crd.status.conditions).toContainEqual(
+      expect.objectContaining({ type: 'Established', status: 'True' }),
+    );
+    expect(crd.status.conditions).toContainEqual(
+      expect.objectContaining({ type: 'NamesAccepted', status: 'True' }),
+    );
     expect(crd.status.acceptedNames.shortNames).toContain('cdmsink');
   });
 
@@ -37,7 +48,14 @@ describe('install as the README says', () => {
     const result = await kubectl(['apply', '-f', 'manifests/examples/cluster/', '-f', 'manifests/examples/']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    const names = await kubectlOk(['get', 'cdmsink', '-n', 'data-platform', '-o', 'jsonpath={.items[*].metadata.name}']);
+    const names = await kubectlOk([
+      'get',
+      'cdmsink',
+      '-n',
+      'data-platform',
+      '-o',
+      'jsonpath={.items[*].metadata.name}',
+    ]);
     expect(names.split(' ').sort()).toEqual(['jira-cdm', 'support-desk']);
   });
 });

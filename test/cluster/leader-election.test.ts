@@ -16,7 +16,10 @@ describe('leader election on a real Lease', () => {
 
   const holder = async () => {
     const leases = env.kc.makeApiClient(CoordinationV1Api);
-    const lease = await leases.readNamespacedLease({ namespace: SYSTEM_NAMESPACE, name: `cdm-sink-${env.namespace}` });
+    const lease = await leases.readNamespacedLease({
+      namespace: SYSTEM_NAMESPACE,
+      name: `cdm-sink-${env.namespace}`,
+    });
     return lease.spec?.holderIdentity;
   };
   const create = async (name: string) => {

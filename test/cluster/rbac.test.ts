@@ -5,16 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { aSinkProvision, condition } from '../integration/controller-env.js';
 import { REPO } from '../support/cli.js';
-import {
-  ClusterEnv,
-  eventually,
-  installOperator,
-  SERVICE_ACCOUNT,
-  SYSTEM_NAMESPACE,
-} from './cluster-env.js';
+import { ClusterEnv, eventually, installOperator, SERVICE_ACCOUNT, SYSTEM_NAMESPACE } from './cluster-env.js';
 
 const SHIPPED_RULES = (
-  parse(readFileSync(path.join(REPO, 'manifests/rbac/cluster-role.yaml'), 'utf8')) as { rules: V1PolicyRule[] }
+  parse(readFileSync(path.join(REPO, 'manifests/rbac/cluster-role.yaml'), 'utf8')) as {
+    rules: V1PolicyRule[];
+  }
 ).rules;
 const CONTROLLER_USER = `system:serviceaccount:${SYSTEM_NAMESPACE}:${SERVICE_ACCOUNT}`;
 
@@ -39,13 +35,16 @@ describe('RBAC as shipped, evaluated by the real authorizer', () => {
   it('a SubjectAccessReview confirms the controller cannot list or watch Secrets, anywhere', async () => {
     for (const namespace of [undefined, env.namespace, 'kube-system']) {
       for (const verb of ['list', 'watch', 'create', 'update', 'delete']) {
-        expect(await allowed(CONTROLLER_USER, { verb, resource: 'secrets', namespace }), `${verb} ${namespace}`).toBe(
-          false,
-        );
+        expect(
+          await allowed(CONTROLLER_USER, { verb, resource: 'secrets', namespace }),
+          `${verb} ${namespace}`,
+        ).toBe(false);
       }
     }
     // What it does need: one named Secret read when reconciling.
-    expect(await allowed(CONTROLLER_USER, { verb: 'get', resource: 'secrets', namespace: env.namespace })).toBe(true);
+    expect(
+      await allowed(CONTROLLER_USER, { verb: 'get', resource: 'secrets', namespace: env.namespace }),
+    ).toBe(true);
   });
 
   it('grants exactly the calls the controller makes, and Leases only in its own namespace', async () => {
@@ -54,12 +53,18 @@ describe('RBAC as shipped, evaluated by the real authorizer', () => {
       expect(await allowed(CONTROLLER_USER, { ...provisions, verb }), verb).toBe(true);
     for (const verb of ['create', 'update', 'delete'])
       expect(await allowed(CONTROLLER_USER, { ...provisions, verb }), verb).toBe(false);
-    expect(await allowed(CONTROLLER_USER, { ...provisions, subresource: 'status', verb: 'patch' })).toBe(true);
+    expect(await allowed(CONTROLLER_USER, { ...provisions, subresource: 'status', verb: 'patch' })).toBe(
+      true,
+    );
     for (const verb of ['create', 'patch'])
-      expect(await allowed(CONTROLLER_USER, { resource: 'events', namespace: env.namespace, verb })).toBe(true);
+      expect(await allowed(CONTROLLER_USER, { resource: 'events', namespace: env.namespace, verb })).toBe(
+        true,
+      );
     const leases = { group: 'coordination.k8s.io', resource: 'leases' };
     for (const verb of ['get', 'create', 'update']) {
-      expect(await allowed(CONTROLLER_USER, { ...leases, namespace: SYSTEM_NAMESPACE, verb }), verb).toBe(true);
+      expect(await allowed(CONTROLLER_USER, { ...leases, namespace: SYSTEM_NAMESPACE, verb }), verb).toBe(
+        true,
+      );
       expect(await allowed(CONTROLLER_USER, { ...leases, namespace: env.namespace, verb }), verb).toBe(false);
     }
   });
@@ -90,7 +95,10 @@ describe('RBAC as shipped, evaluated by the real authorizer', () => {
   }
 
   it('without `get` on Secrets, the provision says PermissionDenied and Stalled, naming the Secret', async () => {
-    await controllerWithout('no-secrets', (rule) => rule.resources?.includes('secrets') === true);
+    const controller = await controllerWithout(
+      'no-secrets',
+      (rule) => rule.resources?.includes('secrets') === true,
+    );
     await env.secret('nosecret-sink');
     const p = aSinkProvision('nosecret', { schema: 'cdm_nosecret' });
     await env.createProvision({ ...p, metadata: { ...p.metadata, namespace: env.namespace } });
@@ -108,5 +116,29 @@ describe('RBAC as shipped, evaluated by the real authorizer', () => {
       message: expect.stringMatching(/Secret .*nosecret-sink.*forbidden/),
     });
     expect(await env.tables('cdm_nosecret')).toEqual([]);
+    // The next test's controller watches this namespace too.
+    await controller.stop();
+  });
+
+  it('without `patch` on the status subresource, the controller logs the refusal clearly and keeps going', async () => {
+    const controller = await controllerWithout(
+      'no-status',
+      (rule) => rule.resources?.includes('cdmsinkprovisions/status') === true,
+    );
+    await env.secret('nostatus-sink');
+    const p = aSinkProvision('nostatus', { schema: 'cdm_nostatus' });
+    await env.createProvision({ ...p, metadata: { ...p.metadata, namespace: env.namespace } });
+    const refusals = () =>
+      controller.lines.filter(
+        (l) =>
+          l.level === 50 &&
+          /"nostatus" is forbidden.*cannot patch resource \\?"cdmsinkprovisions\/status/.test(l.msg),
+      );
+    // Retried with backoff, not hung and not given up: the refusal is logged again.
+    await eventually('the refused status write logged, twice', () => refusals().length >= 2, 30_000);
+    expect(refusals()[0]?.msg).toMatch(
+      /^the Kubernetes API refused the controller: HTTP 403: cdmsinkprovisions.cdm.nucleus.io "nostatus" is forbidden: User "system:serviceaccount:[^"]+:no-status" cannot patch resource "cdmsinkprovisions\/status".*lacks a permission the manifests grant \(manifests\/rbac\/\)/,
+    );
+    expect(controller.running).toBe(true);
   });
 });

@@ -15,7 +15,7 @@ export interface InvalidProvision {
    * What kube-apiserver answers to a create with `fieldValidation=Strict` (kubectl's default): the HTTP
    * status and the field its message names. Where it cannot see the problem, `accepted` says why.
    */
-  readonly api: { code: 400 | 404 | 422; field: string } | { accepted: string };
+  readonly api: { code: 400 | 422; field: string } | { code: 404 } | { accepted: string };
 }
 
 const doc = (name: string, spec: string, apiVersion = 'cdm.nucleus.io/v1alpha1') =>
@@ -72,7 +72,18 @@ export const INVALID_SPECS: readonly InvalidProvision[] = [
     yaml: doc('wrong-version', endpoint(), 'cdm.nucleus.io/v1'),
     path: 'apiVersion',
     cli: /is "cdm\.nucleus\.io\/v1"; use cdm\.nucleus\.io\/v1alpha1/,
-    api: { code: 404, field: 'cdm.nucleus.io/v1' },
+    // No such version is served: a bare 404 (kubectl says "no matches for kind").
+    api: { code: 404 },
+  },
+  {
+    name: 'many-labels',
+    yaml: doc(
+      'many-labels',
+      `${endpoint()}  catalog:\n    labels: { ${Array.from({ length: 65 }, (_, i) => `l${i}: v`).join(', ')} }\n`,
+    ),
+    path: 'spec.catalog.labels',
+    cli: /more than 64/,
+    api: { code: 422, field: 'spec.catalog.labels' },
   },
 ];
 

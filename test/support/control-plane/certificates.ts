@@ -65,8 +65,32 @@ async function signedBy(
 
 /** Makes two CAs, the serving and admin certificates, and the service-account keys in `dir`. */
 export async function makeCertificates(dir: string): Promise<CertificateFiles> {
-  await openssl(dir, 'req', '-x509', ...EC_KEY, ...DAYS, '-subj', '/CN=cdm-sink-test-serving-ca', '-keyout', 'ca.key', '-out', 'ca.crt');
-  await openssl(dir, 'req', '-x509', ...EC_KEY, ...DAYS, '-subj', '/CN=cdm-sink-test-client-ca', '-keyout', 'client-ca.key', '-out', 'client-ca.crt');
+  await openssl(
+    dir,
+    'req',
+    '-x509',
+    ...EC_KEY,
+    ...DAYS,
+    '-subj',
+    '/CN=cdm-sink-test-serving-ca',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+  );
+  await openssl(
+    dir,
+    'req',
+    '-x509',
+    ...EC_KEY,
+    ...DAYS,
+    '-subj',
+    '/CN=cdm-sink-test-client-ca',
+    '-keyout',
+    'client-ca.key',
+    '-out',
+    'client-ca.crt',
+  );
   await signedBy(
     dir,
     'ca',

@@ -1,6 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
@@ -18,16 +18,21 @@ export async function startEtcd(binaries: ControlPlaneBinaries, workDir: string)
   const [clientPort, peerPort] = [await freePort(), await freePort()];
   const url = `http://127.0.0.1:${clientPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;
-  const process = new ManagedProcess('etcd', binaries.etcd, [
-    `--data-dir=${path.join(workDir, 'etcd')}`,
-    `--listen-client-urls=${url}`,
-    `--advertise-client-urls=${url}`,
-    `--listen-peer-urls=${peer}`,
-    `--initial-advertise-peer-urls=${peer}`,
-    `--initial-cluster=default=${peer}`,
-    // Test data: durability is not worth the fsync latency.
-    '--unsafe-no-fsync=true',
-  ], path.join(workDir, 'etcd.log'));
+  const process = new ManagedProcess(
+    'etcd',
+    binaries.etcd,
+    [
+      `--data-dir=${path.join(workDir, 'etcd')}`,
+      `--listen-client-urls=${url}`,
+      `--advertise-client-urls=${url}`,
+      `--listen-peer-urls=${peer}`,
+      `--initial-advertise-peer-urls=${peer}`,
+      `--initial-cluster=default=${peer}`,
+      // Test data: durability is not worth the fsync latency.
+      '--unsafe-no-fsync=true',
+    ],
+    path.join(workDir, 'etcd.log'),
+  );
   await waitUntil(process, 30_000, async () => (await fetch(`${url}/health`)).ok);
   return { url, process };
 }
@@ -41,6 +46,8 @@ export interface ApiServer {
   /** Starts it again on the same port with the same flags; resolves once /readyz says ok. */
   restart(): Promise<void>;
 }
+
+const SERVICE_ACCOUNT_ISSUER = 'https://kubernetes.default.svc.cluster.local';
 
 /** A non-loopback IPv4 address: kube-apiserver needs one to advertise (loopback is refused since 1.21). */
 function advertiseAddress(): string | undefined {
@@ -77,7 +84,8 @@ export async function startApiServer(
     '--allow-privileged=true',
     // No controller-manager creates default ServiceAccounts, so Pods could never be admitted with it.
     '--disable-admission-plugins=ServiceAccount',
-    `--service-account-issuer=${url}/`,
+    // One issuer for every API server on this etcd, as in an HA cluster: each accepts the others' tokens.
+    `--service-account-issuer=${SERVICE_ACCOUNT_ISSUER}`,
     `--service-account-key-file=${certs.serviceAccountPublicKey}`,
     `--service-account-signing-key-file=${certs.serviceAccountKey}`,
     ...extraArgs,
@@ -127,7 +135,9 @@ async function waitUntil(
     if (await ready().catch(() => false)) return;
     if (Date.now() > deadline) {
       await process.stop('SIGKILL');
-      throw new Error(`${process.name} was not ready within ${timeoutMs} ms; its log ends with:\n${process.tail()}`);
+      throw new Error(
+        `${process.name} was not ready within ${timeoutMs} ms; its log ends with:\n${process.tail()}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
@@ -153,7 +163,9 @@ export async function writeKubeconfig(
     kind: 'Config',
     clusters: [{ name: 'test', cluster: { server, 'certificate-authority-data': b64(caFile) } }],
     users: [{ name: 'test', user: credentials }],
-    contexts: [{ name: 'test', context: { cluster: 'test', user: 'test', ...(namespace ? { namespace } : {}) } }],
+    contexts: [
+      { name: 'test', context: { cluster: 'test', user: 'test', ...(namespace ? { namespace } : {}) } },
+    ],
     'current-context': 'test',
   };
   await writeFile(file, stringify(config), { mode: 0o600 });
@@ -185,10 +197,15 @@ export async function startControlPlane(
     await etcd.process.stop();
     throw error;
   }
-  const kubeconfig = await writeKubeconfig(path.join(workDir, 'admin.kubeconfig'), apiServer.url, certs.servingCa, {
-    certFile: certs.adminCert,
-    keyFile: certs.adminKey,
-  });
+  const kubeconfig = await writeKubeconfig(
+    path.join(workDir, 'admin.kubeconfig'),
+    apiServer.url,
+    certs.servingCa,
+    {
+      certFile: certs.adminCert,
+      keyFile: certs.adminKey,
+    },
+  );
   return {
     etcd,
     apiServer,
