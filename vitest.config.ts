@@ -33,12 +33,13 @@ export default defineConfig({
       },
       {
         // Against a real kube-apiserver + etcd (test/support/control-plane/), started once for the run
-        // and built from Go modules first if the cache is empty. Its files run one at a time: some stop
-        // and restart API servers, compact etcd or kill controllers, and 2 cores are better spent on one
-        // such file than on four that each time out.
+        // and built from Go modules first if the cache is empty. Its files run one at a time, after the
+        // local ones: they stop and restart API servers, compact etcd, kill controllers and time lease
+        // takeovers, which 2 cores shared with a dozen other test files would only make flaky.
         extends: true,
         test: {
           name: 'cluster',
+          sequence: { groupOrder: 1 },
           include: ['test/cluster/**/*.test.ts'],
           globalSetup: ['test/support/global-setup.ts', 'test/support/control-plane/global-setup.ts'],
           fileParallelism: false,

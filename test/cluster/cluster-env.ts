@@ -17,6 +17,7 @@ import { API_GROUP, API_VERSION, type CdmSinkProvision, PLURAL } from '../../src
 import { REPO } from '../support/cli.js';
 import { writeKubeconfig } from '../support/control-plane/control-plane.js';
 import type { ControlPlaneContext } from '../support/control-plane/global-setup.js';
+import { killWhenWeDie } from '../support/control-plane/managed-process.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 export { eventually, isReadyForGeneration } from '../integration/controller-env.js';
@@ -254,6 +255,8 @@ export class ControllerProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
+    const guard = this.child.pid === undefined ? undefined : killWhenWeDie(this.child.pid);
+    void this.exited.then(() => guard?.stdin?.end());
     let partial = '';
     const collect = (chunk: Buffer) => {
       const text = partial + chunk.toString('utf8');

@@ -2,9 +2,23 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 
 /**
+ * A shell that SIGKILLs `pid` once its standard input closes: when `guard.stdin.end()` is called, or
+ * when this process dies in any way, SIGKILL included, where no exit handler runs.
+ */
+export function killWhenWeDie(pid: number): ChildProcess {
+  const guard = spawn('sh', ['-c', 'read -r _; kill -KILL "$1" 2>/dev/null', 'guard', String(pid)], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
+  // The guard never keeps the test process alive.
+  guard.unref();
+  (guard.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  return guard;
+}
+
+/**
  * A server binary the tests started, with its output in `logFile`. A guard shell holds a pipe from this
  * process and kills the server when the pipe closes, so a test run that is interrupted or killed
- * (SIGKILL included, where no exit handler runs) never leaves etcd or kube-apiserver behind.
+ * (SIGKILL included) never leaves etcd or kube-apiserver behind.
  */
 export class ManagedProcess {
   readonly exited: Promise<number | null>;
@@ -26,13 +40,12 @@ export class ManagedProcess {
     const pid = this.child.pid;
     if (pid === undefined) throw new Error(`could not start ${name} (${binary})`);
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
-    this.guard = spawn('sh', ['-c', 'read -r _; kill -KILL "$1" 2>/dev/null', 'guard', String(pid)], {
-      stdio: ['pipe', 'ignore', 'ignore'],
-    });
-    // Neither keeps the test process alive; the guard's stdin stays open until stop() or our exit.
+    this.guard = killWhenWeDie(pid);
     this.child.unref();
-    this.guard.unref();
-    (this.guard.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
   }
 
   get running(): boolean {
