@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../src/postgres/embedded-server.js';
 
-/** The processes the controller benchmark runs apart from itself, so each one's cost is its own. */
+// The processes the controller benchmark runs apart from itself, so each one's cost is its own.
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -31,6 +31,10 @@ export class FakeApiProcess {
     const lines = createInterface({ input: child.stdout! });
     const [first] = (await once(lines, 'line')) as [string];
     return new FakeApiProcess((JSON.parse(first) as { url: string }).url, child, lines);
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
   }
 
   requests(): Promise<Record<string, number>> {
@@ -101,6 +105,10 @@ export class ControllerProcess {
     return [...text.matchAll(pattern)].reduce((sum, m) => sum + Number(m[1]), 0);
   }
 
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   /** Peak resident set size so far (Linux VmHWM), in MB. */
   async peakRssMb(): Promise<number> {
     const status = await readFile(`/proc/${this.child.pid}/status`, 'utf8');
@@ -112,11 +120,17 @@ export class ControllerProcess {
     return Math.round(Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024);
   }
 
-  /** SIGTERM, then the exit code once it has shut down. */
-  async stop(): Promise<number | null> {
-    if (this.child.exitCode !== null) return this.child.exitCode;
+  /**
+   * SIGTERM, then the exit code once it has shut down; SIGKILL after `graceMs`, so a hung shutdown
+   * cannot hold up the bench's cleanup. Also safe on a process that is gone already (crashed or killed).
+   */
+  async stop(graceMs = 30_000): Promise<number | null> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
+    const exited = once(this.child, 'exit') as Promise<[number | null]>;
     this.child.kill('SIGTERM');
-    const [code] = (await once(this.child, 'exit')) as [number | null];
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    const [code] = await exited;
+    clearTimeout(timer);
     return code;
   }
 }

@@ -1,4 +1,4 @@
-import { chmod, mkdtemp } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -46,4 +46,27 @@ export function printTable(title: string, rows: ReadonlyArray<Record<string, str
   process.stderr.write(
     `\n${title}\n${line(headers)}\n${line(widths.map((w) => '-'.repeat(w)))}\n${cells.map(line).join('\n')}\n`,
   );
+}
+
+/** Drops a database `freshDatabase` made, ending any sessions left on it. */
+export async function dropDatabase(serverUrl: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat: fields 14 and 15 in
+ * clock ticks, counted after the parenthesised command name, which may itself contain spaces.
+ */
+export async function cpuSeconds(pid: number | undefined): Promise<number> {
+  if (pid === undefined) return 0;
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Linux reports in USER_HZ, 100 on every architecture Node runs on.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }

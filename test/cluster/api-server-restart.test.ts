@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/controller/logger.js';
 import { type RunningController, startController } from '../../src/controller/start-controller.js';
 import { createPoolProvider } from '../../src/reconcile/index.js';
-import { aSinkProvision, condition } from '../integration/controller-env.js';
+import { condition } from '../integration/controller-env.js';
 import { type ApiServer, startApiServer, writeKubeconfig } from '../support/control-plane/control-plane.js';
 import {
   ClusterEnv,
@@ -41,11 +41,6 @@ describe('a controller whose API server restarts, or whose watch expires after e
     await apiServer?.stop();
   });
 
-  const create = async (name: string) => {
-    await env.secret(`${name}-sink`);
-    const p = aSinkProvision(name, { schema: `cdm_${name}` });
-    await env.createProvision({ ...p, metadata: { ...p.metadata, namespace: env.namespace } });
-  };
   const readyForGeneration = (name: string, generation: number) =>
     eventually(
       `${name} Ready for generation ${generation}`,
@@ -61,7 +56,7 @@ describe('a controller whose API server restarts, or whose watch expires after e
       kubeconfig: await env.serviceAccountKubeconfig(undefined, undefined, apiServer.url),
       identity: 'restart-solo',
     });
-    for (const name of ['kept', 'edited', 'removed']) await create(name);
+    for (const name of ['kept', 'edited', 'removed']) await env.createSink(name);
     for (const name of ['kept', 'edited', 'removed']) await readyForGeneration(name, 1);
 
     await apiServer.stop();
@@ -73,7 +68,7 @@ describe('a controller whose API server restarts, or whose watch expires after e
       namespace: env.namespace,
       name: 'removed',
     });
-    await create('added');
+    await env.createSink('added');
     await apiServer.restart();
 
     await readyForGeneration('edited', 2);
@@ -127,7 +122,7 @@ describe('a controller whose API server restarts, or whose watch expires after e
         informer: { watchTimeoutSeconds: 2, watchdogMs: 60_000, restartBaseMs: 50, restartCapMs: 500 },
       });
       await controller.waitForSync();
-      await create('compacted');
+      await env.createSink('compacted');
       await readyForGeneration('compacted', 1);
       const restartsBefore = controller.informerRestarts();
 

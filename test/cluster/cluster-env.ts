@@ -14,6 +14,7 @@ import {
 } from '@kubernetes/client-node';
 import { inject } from 'vitest';
 import { API_GROUP, API_VERSION, type CdmSinkProvision, PLURAL } from '../../src/api/types.js';
+import { aSinkProvision } from '../integration/controller-env.js';
 import { REPO } from '../support/cli.js';
 import { writeKubeconfig } from '../support/control-plane/control-plane.js';
 import type { ControlPlaneContext } from '../support/control-plane/global-setup.js';
@@ -117,6 +118,16 @@ export class ClusterEnv {
     });
   }
 
+  /** A provision (aSinkProvision) and the Secret it names, holding this file's database URL. */
+  async createSink(
+    name: string,
+    spec: Parameters<typeof aSinkProvision>[1] = { schema: `cdm_${name}` },
+  ): Promise<CdmSinkProvision> {
+    await this.secret(spec.secret ?? `${name}-sink`);
+    return this.createProvision(aSinkProvision(name, spec));
+  }
+
+  /** Creates `provision` in this file's namespace, whatever namespace it names. */
   async createProvision(provision: CdmSinkProvision): Promise<CdmSinkProvision> {
     return (await this.custom.createNamespacedCustomObject({
       group: API_GROUP,

@@ -1,7 +1,7 @@
 import type { CoreV1Event } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FINALIZER } from '../../src/api/types.js';
-import { aSinkProvision, condition } from '../integration/controller-env.js';
+import { condition } from '../integration/controller-env.js';
 import {
   ClusterEnv,
   type ControllerProcess,
@@ -31,10 +31,6 @@ describe('the controller end to end on a real API server', () => {
   });
   afterAll(() => env?.close());
 
-  const provision = (name: string, spec: Parameters<typeof aSinkProvision>[1]) => {
-    const p = aSinkProvision(name, spec);
-    return { ...p, metadata: { ...p.metadata, namespace: env.namespace } };
-  };
   const wait = (name: string, condition = 'condition=Ready') =>
     kubectl(['wait', `cdmsink/${name}`, '-n', env.namespace, `--for=${condition}`, '--timeout=90s']);
   const datasets = async (sinkEndpointId: string) =>
@@ -46,10 +42,7 @@ describe('the controller end to end on a real API server', () => {
     ).rows;
 
   it('create → kubectl wait --for=condition=Ready succeeds; status, tables and datasets as DESIGN §2 says', async () => {
-    await env.secret('jira-sink');
-    await env.createProvision(
-      provision('jira', { schema: 'cdm_jira', models: ['cdm.work.project', 'cdm.work.user'] }),
-    );
+    await env.createSink('jira', { schema: 'cdm_jira', models: ['cdm.work.project', 'cdm.work.user'] });
     const waited = await wait('jira');
     expect(waited.stderr + waited.stdout).toContain('condition met');
     expect(waited.code).toBe(0);
@@ -150,8 +143,7 @@ describe('the controller end to end on a real API server', () => {
   });
 
   it('deletion with Delete drops the tables it created and removes the finalizer', async () => {
-    await env.secret('drop-sink');
-    await env.createProvision(provision('drop', { schema: 'cdm_drop', deletionPolicy: 'Delete' }));
+    await env.createSink('drop', { schema: 'cdm_drop', deletionPolicy: 'Delete' });
     expect((await wait('drop')).code).toBe(0);
     await env.db.pool.query('CREATE TABLE cdm_drop.not_ours (id int)');
     await kubectlOk(['delete', 'cdmsink/drop', '-n', env.namespace, '--wait=true', '--timeout=60s']);

@@ -1,6 +1,5 @@
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { aSinkProvision } from '../integration/controller-env.js';
 import { ClusterEnv, eventually, installOperator, kubectl, SYSTEM_NAMESPACE } from './cluster-env.js';
 
 const LEASE_DURATION_MS = 4_000;
@@ -22,11 +21,6 @@ describe('leader election on a real Lease', () => {
     });
     return lease.spec?.holderIdentity;
   };
-  const create = async (name: string) => {
-    await env.secret(`${name}-sink`);
-    const p = aSinkProvision(name, { schema: `cdm_${name}` });
-    await env.createProvision({ ...p, metadata: { ...p.metadata, namespace: env.namespace } });
-  };
   const ready = (name: string) =>
     kubectl(['wait', `cdmsink/${name}`, '-n', env.namespace, '--for=condition=Ready', '--timeout=60s']);
 
@@ -36,13 +30,13 @@ describe('leader election on a real Lease', () => {
     const first = env.startController({ kubeconfig, identity: 'replica-a', args });
     await eventually('replica-a leading', async () => (await holder()) === 'replica-a', 30_000);
     env.startController({ kubeconfig, identity: 'replica-b', args });
-    await create('before');
+    await env.createSink('before');
     expect((await ready('before')).code).toBe(0);
 
     await first.stop('SIGKILL');
     const killedAt = Date.now();
     // Created while nobody leads: only the new leader can provision it.
-    await create('after');
+    await env.createSink('after');
     await eventually('replica-b leading', async () => (await holder()) === 'replica-b', 30_000);
     const takeoverMs = Date.now() - killedAt;
     // The Lease expires LEASE_DURATION after its last renewal (at most one retry period before the kill);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { V1PolicyRule } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { aSinkProvision, condition } from '../integration/controller-env.js';
+import { condition } from '../integration/controller-env.js';
 import { REPO } from '../support/cli.js';
 import { ClusterEnv, eventually, installOperator, SERVICE_ACCOUNT, SYSTEM_NAMESPACE } from './cluster-env.js';
 
@@ -99,9 +99,7 @@ describe('RBAC as shipped, evaluated by the real authorizer', () => {
       'no-secrets',
       (rule) => rule.resources?.includes('secrets') === true,
     );
-    await env.secret('nosecret-sink');
-    const p = aSinkProvision('nosecret', { schema: 'cdm_nosecret' });
-    await env.createProvision({ ...p, metadata: { ...p.metadata, namespace: env.namespace } });
+    await env.createSink('nosecret');
     const stalled = await eventually(
       'the failure reported on the provision',
       async () => {
@@ -125,9 +123,7 @@ describe('RBAC as shipped, evaluated by the real authorizer', () => {
       'no-status',
       (rule) => rule.resources?.includes('cdmsinkprovisions/status') === true,
     );
-    await env.secret('nostatus-sink');
-    const p = aSinkProvision('nostatus', { schema: 'cdm_nostatus' });
-    await env.createProvision({ ...p, metadata: { ...p.metadata, namespace: env.namespace } });
+    await env.createSink('nostatus');
     const refusals = () =>
       controller.lines.filter(
         (l) =>

@@ -35,6 +35,22 @@ async function openssl(cwd: string, ...args: string[]): Promise<void> {
   }
 }
 
+function selfSignedCa(dir: string, name: string, subject: string): Promise<void> {
+  return openssl(
+    dir,
+    'req',
+    '-x509',
+    ...EC_KEY,
+    ...DAYS,
+    '-subj',
+    subject,
+    '-keyout',
+    `${name}.key`,
+    '-out',
+    `${name}.crt`,
+  );
+}
+
 async function signedBy(
   dir: string,
   ca: string,
@@ -65,32 +81,8 @@ async function signedBy(
 
 /** Makes two CAs, the serving and admin certificates, and the service-account keys in `dir`. */
 export async function makeCertificates(dir: string): Promise<CertificateFiles> {
-  await openssl(
-    dir,
-    'req',
-    '-x509',
-    ...EC_KEY,
-    ...DAYS,
-    '-subj',
-    '/CN=cdm-sink-test-serving-ca',
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.crt',
-  );
-  await openssl(
-    dir,
-    'req',
-    '-x509',
-    ...EC_KEY,
-    ...DAYS,
-    '-subj',
-    '/CN=cdm-sink-test-client-ca',
-    '-keyout',
-    'client-ca.key',
-    '-out',
-    'client-ca.crt',
-  );
+  await selfSignedCa(dir, 'ca', '/CN=cdm-sink-test-serving-ca');
+  await selfSignedCa(dir, 'client-ca', '/CN=cdm-sink-test-client-ca');
   await signedBy(
     dir,
     'ca',

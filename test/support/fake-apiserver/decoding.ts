@@ -2,9 +2,10 @@
  * The request decoding step: the body must be an object of the endpoint's apiVersion and kind, custom
  * resources are pruned and defaulted, and unknown fields fail (Strict) or warn (Warn, the default).
  */
+import { fieldError } from './field-errors.js';
 import { clone, isObject, type JsonObject, metadataOf } from './json.js';
 import { apiVersionOf, type ResourceType } from './resource-type.js';
-import { apiErrors } from './status-errors.js';
+import { type ApiError, apiErrors } from './status-errors.js';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
@@ -38,12 +39,49 @@ export function decodeObject(type: ResourceType, body: unknown): JsonObject {
   return obj;
 }
 
-/** Prunes and defaults custom resources in place; returns `Warning` texts for pruned fields. */
-export function decodeFields(type: ResourceType, obj: JsonObject, mode: FieldValidation = 'Warn'): string[] {
+/** How a request refuses unknown fields under fieldValidation=Strict, given the decoder's error text. */
+export type StrictRefusal = (type: ResourceType, why: string) => ApiError;
+
+/** A POST or PUT body: the decode error is wrapped as `transformDecodeError` words it. */
+export const refuseBody: StrictRefusal = (type, why) =>
+  apiErrors.badRequest(
+    `${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: ${why}`,
+  );
+
+/** Go's json.Marshal of a map: keys sorted at every level. */
+function goJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(goJson).join(',')}]`;
+  if (!isObject(value)) return JSON.stringify(value);
+  const entries = Object.keys(value)
+    .filter((k) => value[k] !== undefined)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${goJson(value[k])}`);
+  return `{${entries.join(',')}}`;
+}
+
+/** A JSON or merge patch: a 422 on the field `patch`, whose value is the patched object before pruning. */
+export function refusePatch(patched: JsonObject): StrictRefusal {
+  const value = goJson(patched);
+  return (_type, why) => apiErrors.invalid('', '', '', [fieldError.invalid('patch', value, why)]);
+}
+
+/**
+ * Prunes and defaults custom resources in place; returns `Warning` texts for pruned fields, in the
+ * apiserver's order: root metadata first, then the rest sorted.
+ */
+export function decodeFields(
+  type: ResourceType,
+  obj: JsonObject,
+  mode: FieldValidation = 'Warn',
+  refuse: StrictRefusal = refuseBody,
+): string[] {
   if (!type.schema) return [];
-  const unknown = type.schema.normalize(obj).map((path) => `unknown field "${path}"`);
+  const pruned = type.schema.normalize(obj);
+  const meta = pruned.filter((path) => path.startsWith('metadata.'));
+  const rest = pruned.filter((path) => !path.startsWith('metadata.')).sort();
+  const unknown = [...meta, ...rest].map((path) => `unknown field "${path}"`);
   if (unknown.length > 0 && mode === 'Strict')
-    throw apiErrors.badRequest(`strict decoding error: ${unknown.join(', ')}`);
+    throw refuse(type, `strict decoding error: ${unknown.join(', ')}`);
   return mode === 'Ignore' ? [] : unknown;
 }
 

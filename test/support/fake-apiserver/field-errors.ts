@@ -6,6 +6,7 @@
 export type FieldErrorType =
   | 'Required'
   | 'Invalid'
+  | 'TypeInvalid'
   | 'NotSupported'
   | 'Forbidden'
   | 'Duplicate'
@@ -15,9 +16,8 @@ export type FieldErrorType =
 export interface FieldError {
   readonly type: FieldErrorType;
   readonly field: string;
+  /** Absent for errors that omit the value (`field.OmitValueType`), as CEL rule failures on objects do. */
   readonly value?: unknown;
-  /** Overrides how `value` is printed, for Go renderings JSON cannot produce (e.g. `0x0` for a uint64). */
-  readonly printedValue?: string;
   readonly detail?: string;
 }
 
@@ -25,6 +25,14 @@ export const fieldError = {
   required: (field: string, detail?: string): FieldError => ({ type: 'Required', field, detail }),
   invalid: (field: string, value: unknown, detail: string): FieldError => ({
     type: 'Invalid',
+    field,
+    value,
+    detail,
+  }),
+  /** Invalid without the value, as CEL rule failures on objects and arrays print. */
+  invalidOmitValue: (field: string, detail: string): FieldError => ({ type: 'Invalid', field, detail }),
+  typeInvalid: (field: string, value: unknown, detail: string): FieldError => ({
+    type: 'TypeInvalid',
     field,
     value,
     detail,
@@ -53,6 +61,7 @@ export const fieldError = {
 const TYPE_LABEL: Record<FieldErrorType, string> = {
   Required: 'Required value',
   Invalid: 'Invalid value',
+  TypeInvalid: 'Invalid value',
   NotSupported: 'Unsupported value',
   Forbidden: 'Forbidden',
   Duplicate: 'Duplicate value',
@@ -63,6 +72,7 @@ const TYPE_LABEL: Record<FieldErrorType, string> = {
 const CAUSE_REASON: Record<FieldErrorType, string> = {
   Required: 'FieldValueRequired',
   Invalid: 'FieldValueInvalid',
+  TypeInvalid: 'FieldValueTypeInvalid',
   NotSupported: 'FieldValueNotSupported',
   Forbidden: 'FieldValueForbidden',
   Duplicate: 'FieldValueDuplicate',
@@ -70,9 +80,9 @@ const CAUSE_REASON: Record<FieldErrorType, string> = {
   TooMany: 'FieldValueTooMany',
 };
 
-/** Go prints strings with %q and scalars bare; JSON is the closest stable rendering for everything else. */
+/** Go prints strings with %q, scalars bare, and everything else (nil included) as JSON. */
 export function formatValue(value: unknown): string {
-  if (value === null || value === undefined) return '"null"';
+  if (value === null || value === undefined) return 'null';
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return JSON.stringify(value);
 }
@@ -81,8 +91,7 @@ export function formatValue(value: unknown): string {
 export function fieldErrorBody(error: FieldError): string {
   const label = TYPE_LABEL[error.type];
   const valueless = error.type === 'Required' || error.type === 'Forbidden' || error.type === 'TooLong';
-  const printed = error.printedValue ?? formatValue(error.value);
-  let body = valueless || !('value' in error || error.printedValue) ? label : `${label}: ${printed}`;
+  let body = valueless || !('value' in error) ? label : `${label}: ${formatValue(error.value)}`;
   if (error.detail) body += `: ${error.detail}`;
   return body;
 }

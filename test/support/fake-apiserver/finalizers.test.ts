@@ -41,7 +41,8 @@ describe('finalizers and deletion', () => {
     const deleting: WidgetObject = await api.custom.deleteNamespacedCustomObject(widgetRef('lifecycle'));
     expect(deleting.metadata.deletionTimestamp).toMatch(/Z$/);
     expect(deleting.metadata.deletionGracePeriodSeconds).toBe(0);
-    expect(deleting.metadata.generation).toBe(1);
+    // Marking an object as deleting changes what its controller must do: the generation moves.
+    expect(deleting.metadata.generation).toBe(2);
     const again: WidgetObject = await api.custom.deleteNamespacedCustomObject(widgetRef('lifecycle'));
     expect(again.metadata.resourceVersion).toBe(deleting.metadata.resourceVersion);
 
@@ -111,10 +112,13 @@ describe('finalizers and deletion', () => {
   it('deletes immediately through an update that empties finalizers on a deleting object (PUT)', async () => {
     withFinalizers('put-remove', ['example.test/cleanup']);
     const deleting: WidgetObject = await api.custom.deleteNamespacedCustomObject(widgetRef('put-remove'));
-    await api.custom.replaceNamespacedCustomObject({
+    const released: WidgetObject = await api.custom.replaceNamespacedCustomObject({
       ...widgetRef('put-remove'),
       body: { ...deleting, metadata: { ...deleting.metadata, finalizers: [] } },
     });
     expect(server.get(`${GROUP}/${VERSION}`, 'Widget', NS, 'put-remove')).toBeUndefined();
+    // The answer is the object the update computed, never stored: no finalizers, the old resourceVersion.
+    expect(released.metadata.finalizers).toEqual([]);
+    expect(released.metadata.resourceVersion).toBe(deleting.metadata.resourceVersion);
   });
 });

@@ -4,7 +4,15 @@
  * here so they cannot drift apart.
  */
 import { randomUUID } from 'node:crypto';
-import { bindIdentity, bindNamespace, decodeFields, decodeObject, type FieldValidation } from './decoding.js';
+import {
+  bindIdentity,
+  bindNamespace,
+  decodeFields,
+  decodeObject,
+  type FieldValidation,
+  refuseBody,
+  refusePatch,
+} from './decoding.js';
 import { fieldError } from './field-errors.js';
 import { clone, isObject, type JsonObject, metadataOf, readMetadata, stringArray } from './json.js';
 import { isNamespaceType, NamespaceLifecycle } from './namespace-lifecycle.js';
@@ -143,7 +151,8 @@ export class ResourceService {
     const patched = applyPatch(kind, clone(asVersion(old, type)), raw, groupResourceOf(type), name);
     const incoming = decodeObject(type, patched);
     bindIdentity(type, incoming, namespace, name);
-    const warnings = decodeFields(type, incoming, opts.fieldValidation);
+    const refuse = kind === 'apply' ? refuseBody : refusePatch(patched);
+    const warnings = decodeFields(type, incoming, opts.fieldValidation, refuse);
     return this.commitUpdate(type, old, incoming, opts, warnings);
   }
 
@@ -165,6 +174,8 @@ export class ResourceService {
     // Finalizers (or the namespace controller) hold the object: mark it and keep it.
     const next = clone(old);
     const meta = metadataOf(next);
+    // The store's markAsDeleting: controllers must see the object change behaviour, so a set generation moves.
+    if (Number(meta.generation) > 0) meta.generation = Number(meta.generation) + 1;
     meta.deletionTimestamp = nowTimestamp();
     meta.deletionGracePeriodSeconds = 0;
     if (isNamespace) next.status = { ...(isObject(next.status) ? next.status : {}), phase: 'Terminating' };
@@ -188,9 +199,12 @@ export class ResourceService {
     const meta = metadataOf(next);
     meta.resourceVersion = readMetadata(old).resourceVersion;
     if (opts.dryRun) return { object: next, warnings };
-    // Releasing the last finalizer of a deleting object deletes it instead of storing the update.
+    // Releasing the last finalizer of a deleting object deletes it instead of storing the update; the
+    // answer is still the updated object (never stored, so with the old resourceVersion), as clients
+    // expect from a successful PUT or PATCH.
     if (meta.deletionTimestamp && stringArray(meta.finalizers).length === 0) {
-      return { object: asVersion(this.remove(type, old), type), warnings };
+      this.remove(type, old);
+      return { object: asVersion(next, type), warnings };
     }
     return { object: asVersion(this.store.replace(storageKeyOf(type), old, next), type), warnings };
   }
@@ -218,6 +232,8 @@ export class ResourceService {
       ...(type.schema?.validate(obj) ?? []),
       ...(type.validate?.(obj, old) ?? []),
     ];
+    // CEL rules run last, and not at all after certain errors: they need every error found before them.
+    errors.push(...(type.schema?.validateRules(obj, old, errors) ?? []));
     if (errors.length > 0)
       throw apiErrors.invalid(type.kind, type.group, String(readMetadata(obj).name ?? ''), errors);
   }

@@ -124,8 +124,11 @@ export const apiErrors = {
   },
   invalid(kind: string, group: string, name: string, errors: readonly FieldError[]): ApiError {
     const qualifiedKind = group ? `${kind}.${group}` : kind;
-    const details: StatusDetails = { name, kind };
+    // Status details are `omitempty`: an error about no particular object names none.
+    const details: StatusDetails = {};
+    if (name) details.name = name;
     if (group) details.group = group;
+    if (kind) details.kind = kind;
     details.causes = errors.map((e) => ({
       reason: causeReason(e),
       message: fieldErrorBody(e),

@@ -54,7 +54,7 @@ describe('update (PUT)', () => {
     const { code, status } = await apiFailure(replace({ ...w, metadata }));
     expect(code).toBe(422);
     expect(status.message).toBe(
-      'widgets.example.test "unconditional" is invalid: metadata.resourceVersion: Invalid value: 0x0: ' +
+      'widgets.example.test "unconditional" is invalid: metadata.resourceVersion: Invalid value: 0: ' +
         'must be specified for an update',
     );
     await api.core.createNamespacedConfigMap({ namespace: NS, body: { metadata: { name: 'uncond' } } });

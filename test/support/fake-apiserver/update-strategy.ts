@@ -17,10 +17,7 @@ export function checkResourceVersion(type: ResourceType, old: JsonObject, incomi
     if (type.allowUnconditionalUpdate) return;
     // The apiserver names the resource, not the kind, in this particular error.
     throw apiErrors.invalid(type.plural, type.group, name, [
-      {
-        ...fieldError.invalid('metadata.resourceVersion', 0, 'must be specified for an update'),
-        printedValue: '0x0',
-      },
+      fieldError.invalid('metadata.resourceVersion', 0, 'must be specified for an update'),
     ]);
   }
   if (requested !== oldMeta.resourceVersion)

@@ -1,6 +1,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { type FakeApiServer, startFakeApiServer } from './index.js';
@@ -81,7 +82,7 @@ describe('custom resource validation', () => {
           message: 'Unsupported value: "huge": supported values: "small", "large"',
         },
         {
-          reason: 'FieldValueInvalid',
+          reason: 'FieldValueTypeInvalid',
           field: 'spec.replicas',
           message: 'Invalid value: "string": spec.replicas in body must be of type integer: "string"',
         },
@@ -131,8 +132,36 @@ describe('custom resource validation', () => {
     );
     expect(code).toBe(400);
     expect(status.message).toBe(
-      'strict decoding error: unknown field "spec.endpoint.bar", unknown field "spec.foo"',
+      'Widget in version "v1" cannot be handled as a Widget: ' +
+        'strict decoding error: unknown field "spec.endpoint.bar", unknown field "spec.foo"',
     );
+  });
+
+  it('refuses unknown fields of a Strict merge patch with 422 on the field patch, quoting the result', async () => {
+    await create(widget('strict-patch'));
+    const { code, status } = await apiFailure(
+      api.custom.patchNamespacedCustomObject(
+        {
+          group: GROUP,
+          version: VERSION,
+          namespace: NS,
+          plural: WIDGETS,
+          name: 'strict-patch',
+          body: { spec: { foo: 1 } },
+          fieldValidation: 'Strict',
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      ),
+    );
+    expect(code).toBe(422);
+    const [cause] = status.details?.causes ?? [];
+    expect(status.details).toEqual({ causes: [cause] });
+    expect(cause).toMatchObject({ reason: 'FieldValueInvalid', field: 'patch' });
+    // Go's JSON of the patched object: keys sorted, the unknown field still in it.
+    expect(cause?.message).toMatch(
+      /^Invalid value: "\{\\"apiVersion\\":.*\\"spec\\":\{.*\\"foo\\":1,.*": strict decoding error: unknown field "spec\.foo"$/,
+    );
+    expect(status.message).toBe(` "" is invalid: patch: ${cause?.message}`);
   });
 
   it('enforces x-kubernetes-list-type set and map uniqueness', async () => {
