@@ -182,8 +182,8 @@ export class ControllerLoop {
 
 /**
  * A reconcile that threw: a Kubernetes API call the core does not own failed (status, finalizer), or a
- * bug. A refused call (401/403) is the controller's RBAC or credentials, which only a human fixes: it is
- * an error naming the call; the API's Status message says which verb on which resource. The raw
+ * bug. A refused call is the controller's RBAC (403) or credentials (401), which only a human fixes: it
+ * is an error naming the call; the API's Status message says which verb on which resource. The raw
  * exception (headers, both encodings of the body) adds nothing to that.
  */
 function logFailure(logger: Logger, key: string, error: unknown): void {
@@ -193,10 +193,15 @@ function logFailure(logger: Logger, key: string, error: unknown): void {
     return;
   }
   const apiError = describeApiError(error);
-  if (status === 401 || status === 403)
+  if (status === 403)
     logger.error(
       { provision: key, status, apiError },
       `the Kubernetes API refused the controller: ${apiError}. Its ServiceAccount lacks a permission the manifests grant (manifests/rbac/); retrying with backoff`,
+    );
+  else if (status === 401)
+    logger.error(
+      { provision: key, status, apiError },
+      `the Kubernetes API did not accept the controller's credentials: ${apiError}. Check its kubeconfig or ServiceAccount token; retrying with backoff`,
     );
   else
     logger.warn(

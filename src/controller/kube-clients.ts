@@ -42,7 +42,7 @@ function tlsIdentity(options: Agent['options']): string {
 /**
  * The KubeConfig's credentials with one keep-alive agent. client-node 1.4 makes a new https.Agent for
  * every request (KubeConfig.applySecurityAuthentication → createAgent), so every call opened a TLS
- * connection of its own: against kube-apiserver that tripled the controller's CPU (47 s instead of 14 s
+ * connection of its own: against kube-apiserver that doubled the controller's CPU (47 s instead of 23 s
  * to converge 1,000 provisions, `npm run bench -- controller`). Headers (tokens, exec plugins) still come
  * from the KubeConfig on each request; the agent is replaced when the TLS settings change. Plain HTTP and
  * proxy agents are left as they are.
