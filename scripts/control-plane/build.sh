@@ -43,9 +43,12 @@ if ! command -v go >/dev/null; then
 fi
 
 mkdir -p "$cache"
-# One build at a time: a second caller waits, then finds the binaries built.
-exec 9>"$cache/.lock"
-flock 9
+# One build at a time: a second caller waits, then finds the binaries built (where flock exists; macOS
+# has none, and two concurrent first builds there only waste time).
+if command -v flock >/dev/null; then
+  exec 9>"$cache/.lock"
+  flock 9
+fi
 if built; then
   echo "$dir"
   exit 0
