@@ -29,7 +29,11 @@ describe('the API server’s view of the CRD schema', () => {
   afterAll(() => env?.close());
 
   /** A create as kubectl sends it: unknown fields are errors (fieldValidation=Strict), not dropped. */
-  async function create(manifest: { apiVersion: string; metadata: object }): Promise<CdmSinkProvision> {
+  async function create(manifest: {
+    apiVersion: string;
+    metadata: object;
+    [field: string]: unknown;
+  }): Promise<CdmSinkProvision> {
     const version = manifest.apiVersion.split('/')[1] ?? '';
     return (await env.custom.createNamespacedCustomObject({
       group: API_GROUP,
@@ -83,7 +87,7 @@ describe('the API server’s view of the CRD schema', () => {
       spec: {
         endpoint: { templateId: 'cdm.jdbc', connection: { secretRef: { name: 'sink' } }, schema: 'one' },
       },
-    } as never);
+    });
     for (const endpoint of [{ schema: 'two' }, { tablePrefix: 'x_' }]) {
       const error = await env.patchProvision('immutable', { spec: { endpoint } }).then(
         () => undefined,

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { createTestDatabase } from '../support/database.js';
 import type { Envelope } from '../support/envelope.js';
-import { INVALID_CATALOG_STRINGS } from '../support/invalid-provisions.js';
+import { expectValidateRejectsEach, INVALID_CATALOG_STRINGS } from '../support/invalid-provisions.js';
 
 const CASES = INVALID_CATALOG_STRINGS;
 
@@ -19,18 +19,7 @@ describe('catalog labels and domain (subprocess, real Postgres)', () => {
   });
 
   it('validate rejects NUL and lone surrogates in labels and domain, naming the field', async () => {
-    const file = path.join(dir, 'bad.yaml');
-    await writeFile(file, CASES.map((c) => c.yaml).join('---\n'));
-    const result = await runCli(['validate', '-f', file]);
-    expect(result.code).toBe(1);
-    const lines = result.stderr.split('\n');
-    CASES.forEach((c, i) => {
-      const prefix = `invalid ${file} (document ${i + 1}): ${c.path}: `;
-      expect(
-        lines.some((l) => l.startsWith(prefix) && c.cli.test(l)),
-        `${c.name}: ${result.stdout}`,
-      ).toBe(true);
-    });
+    await expectValidateRejectsEach(path.join(dir, 'bad.yaml'), CASES);
   });
 
   it('apply stops at each such provision with InvalidSpec, naming the field, before connecting', async () => {

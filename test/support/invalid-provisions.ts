@@ -1,3 +1,7 @@
+import { writeFile } from 'node:fs/promises';
+import { expect } from 'vitest';
+import { runCli } from './cli.js';
+
 /**
  * The invalid manifests the CLI's `validate` tests use, each with what the CLI must say and what the
  * real API server answers for the same object (test/cluster/api-schema.test.ts): one list, so a case
@@ -132,3 +136,24 @@ export const INVALID_CATALOG_STRINGS: readonly InvalidProvision[] = [
     api: { accepted: SURROGATE },
   },
 ];
+
+/**
+ * `cdm-sink validate` of every case, as documents of one `file`: exit 1, and for each case a line naming
+ * the file, its document and its field, then the CLI's message for it.
+ */
+export async function expectValidateRejectsEach(
+  file: string,
+  cases: readonly InvalidProvision[],
+): Promise<void> {
+  await writeFile(file, cases.map((c) => c.yaml).join('---\n'));
+  const result = await runCli(['validate', '-f', file]);
+  expect(result.code).toBe(1);
+  const lines = result.stderr.split('\n');
+  cases.forEach((c, i) => {
+    const prefix = `invalid ${file} (document ${i + 1}): ${c.path}: `;
+    expect(
+      lines.some((l) => l.startsWith(prefix) && c.cli.test(l.slice(prefix.length))),
+      `${c.name}: ${prefix}${c.cli}\n${result.stderr}`,
+    ).toBe(true);
+  });
+}
