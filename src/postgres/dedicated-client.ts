@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { checkOut } from './check-out.js';
 
 /** Whether the session must be discarded instead of returned to the pool. */
 export interface Session {
@@ -15,12 +16,11 @@ export async function withDedicatedClient<T>(
   pool: pg.Pool,
   use: (client: pg.PoolClient, session: Session) => Promise<T>,
 ): Promise<T> {
-  const client = await pool.connect();
   const session: Session = { broken: false };
   const onError = () => {
     session.broken = true;
   };
-  client.on('error', onError);
+  const client = await checkOut(pool, onError);
   try {
     return await use(client, session);
   } catch (error) {
@@ -28,6 +28,7 @@ export async function withDedicatedClient<T>(
     throw error;
   } finally {
     client.removeListener('error', onError);
+    client.removeListener('end', onError);
     client.release(session.broken);
   }
 }

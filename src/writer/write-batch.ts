@@ -1,3 +1,4 @@
+import { checkOut } from '../postgres/check-out.js';
 import type { BatchOutcome, InsertVia } from './batch-types.js';
 import type { Batch } from './batches.js';
 import { BatchWriteError } from './errors.js';
@@ -37,9 +38,7 @@ export async function writeBatch(
       connectionLost = true;
     };
     try {
-      client = await pool.connect();
-      client.on('error', onLost);
-      client.on('end', onLost);
+      client = await checkOut(pool, onLost);
       const outcome = await executeBatch(client, target.statements, batch.rows, insertVia);
       client.off('error', onLost);
       client.off('end', onLost);

@@ -4,6 +4,8 @@
  * checks it). The writer streams `COPY` through `pg-copy-streams`, so in practice it must be one.
  */
 
+import type { CallbackPool } from '../postgres/check-out.js';
+
 /** A `COPY` stream that the connection drives (`pg-copy-streams`' `from(…)`, a pg `Submittable`). */
 export interface WriterSubmittable {
   // `never`: the connection type is pg's own; the writer never calls this, the connection does.
@@ -29,8 +31,11 @@ export interface WriterPoolClient {
   off(event: 'error' | 'end', listener: () => void): unknown;
 }
 
-/** A pool the writer borrows connections from and runs its read-only provisioned check on. */
-export interface WriterPool {
-  connect(): Promise<WriterPoolClient>;
+/**
+ * A pool the writer borrows connections from and runs its read-only provisioned check on. It checks
+ * connections out with the callback form of `connect`, so its 'error' listener is on a new connection
+ * before pg can report that connection's death (see `checkOut`).
+ */
+export interface WriterPool extends CallbackPool<WriterPoolClient> {
   query<R extends object>(text: string, values: unknown[]): Promise<{ rows: R[] }>;
 }

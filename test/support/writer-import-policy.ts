@@ -16,8 +16,14 @@ const FORBIDDEN_PACKAGES = [
   'yaml',
   'p-queue',
 ];
-/** The writer's own modules, the models, and the small naming helpers it shares with the planner. */
-const ALLOWED_MODULES = ['writer/', 'models/', 'postgres/identifiers.', 'postgres/table-name.'];
+/** The writer's own modules, the models, and the small helpers it shares with the operator. */
+const ALLOWED_MODULES = [
+  'writer/',
+  'models/',
+  'postgres/identifiers.',
+  'postgres/table-name.',
+  'postgres/check-out.',
+];
 
 export interface WriterImportReport {
   /** Needed packages that did not load (the trace saw nothing, or the writer changed its driver). */
