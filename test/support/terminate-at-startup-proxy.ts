@@ -31,6 +31,9 @@ export async function startTerminateAtStartupProxy(url: string): Promise<Termina
   let terminated = 0;
   const sockets = new Set<net.Socket>();
 
+  const dropConnections = () => {
+    for (const socket of sockets) socket.destroy();
+  };
   const proxy = { terminating: true };
   const server = net.createServer((client) => {
     const terminating = proxy.terminating;
@@ -64,8 +67,10 @@ export async function startTerminateAtStartupProxy(url: string): Promise<Termina
         if (type === 'Z') {
           client.write(pending.subarray(0, forwardUpTo));
           held = [pending.subarray(forwardUpTo)];
-          terminated++;
-          void admin.query('SELECT pg_terminate_backend($1)', [pid]).catch(() => client.destroy());
+          void admin.query('SELECT pg_terminate_backend($1)', [pid]).then(
+            () => terminated++,
+            () => client.destroy(),
+          );
           return;
         }
         forwardUpTo += 1 + length;
@@ -87,11 +92,9 @@ export async function startTerminateAtStartupProxy(url: string): Promise<Termina
   return Object.assign(proxy, {
     url: proxied.toString(),
     terminated: () => terminated,
-    dropConnections() {
-      for (const socket of sockets) socket.destroy();
-    },
+    dropConnections,
     async close() {
-      for (const socket of sockets) socket.destroy();
+      dropConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await admin.end();
     },
