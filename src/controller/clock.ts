@@ -9,14 +9,20 @@ export interface Timer {
 }
 
 export interface Clock {
-  /** Milliseconds since the epoch. */
+  /** Milliseconds since the epoch: for timestamps people and other processes read, never for durations. */
   now(): number;
+  /**
+   * Milliseconds from an arbitrary origin that never jumps (`performance.now()`): every duration a
+   * decision depends on (lease expiry, deadlines) uses it, so an NTP step or a VM resume cannot shorten one.
+   */
+  monotonic(): number;
   /** Runs `fn` once after `ms`; a non-positive delay still runs asynchronously. */
   setTimer(ms: number, fn: () => void): Timer;
 }
 
 export const realClock: Clock = Object.freeze({
   now: () => Date.now(),
+  monotonic: () => performance.now(),
   setTimer(ms: number, fn: () => void): Timer {
     const handle = setTimeout(fn, Math.max(0, ms));
     // Pending delays alone must not keep a stopped controller (or a test worker) alive.
@@ -60,15 +66,27 @@ export async function flushAsync(rounds = 5): Promise<void> {
  */
 export class FakeClock implements Clock {
   private current: number;
+  private readonly origin: number;
+  private wallOffset = 0;
   private seq = 0;
   private readonly timers: PendingTimer[] = [];
 
   constructor(start = Date.UTC(2026, 0, 1)) {
     this.current = start;
+    this.origin = start;
   }
 
   now(): number {
-    return this.current;
+    return this.current + this.wallOffset;
+  }
+
+  monotonic(): number {
+    return this.current - this.origin;
+  }
+
+  /** Steps the wall clock only, as NTP or a VM resume does; timers and `monotonic` are unaffected. */
+  stepWallClock(ms: number): void {
+    this.wallOffset += ms;
   }
 
   setTimer(ms: number, fn: () => void): Timer {
@@ -114,4 +132,16 @@ export class FakeClock implements Clock {
     this.timers.length = 0;
     this.timers.push(...keep);
   }
+}
+
+/** Waits for `work` at most `ms` on `clock`: true when it settled in time (a rejection counts as settled). */
+export async function settleWithin(clock: Clock, ms: number, work: Promise<unknown>): Promise<boolean> {
+  const deadline = new AbortController();
+  const settled = work.then(
+    () => true,
+    () => true,
+  );
+  const result = await Promise.race([settled, sleep(clock, ms, deadline.signal).then(() => false)]);
+  deadline.abort();
+  return result;
 }

@@ -1,9 +1,13 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
+import { installLastResort } from './last-resort.js';
 import { createLogger } from './logger.js';
 import { type ControllerFlags, parseControllerFlags, USAGE, UsageError } from './options.js';
-import { startController } from './start-controller.js';
+import { type RunningController, startController } from './start-controller.js';
+
+/** After an error nobody handled: how long releasing the lease may take before the process exits anyway. */
+const FATAL_SHUTDOWN_MS = 10_000;
 
 /**
  * `--kubeconfig`, else the first file in `KUBECONFIG`, else in-cluster (a pod's service account),
@@ -46,7 +50,8 @@ function shutdownSignal(): Promise<NodeJS.Signals> {
 
 /**
  * `cdm-sink controller`: runs until SIGTERM/SIGINT, then shuts down gracefully.
- * Exit codes: 0 after a clean shutdown, 1 when the controller could not start, 2 for bad flags.
+ * Exit codes: 0 after a clean shutdown, 1 when the controller could not start or an error escaped every
+ * handler (after releasing the lease), 2 for bad flags.
  */
 export async function runControllerCommand(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   let flags: ControllerFlags | 'help';
@@ -62,9 +67,22 @@ export async function runControllerCommand(argv: string[], env: NodeJS.ProcessEn
     return 0;
   }
   const logger = createLogger({ level: flags.logLevel });
+  let controller: RunningController | undefined;
+  const removeLastResort = installLastResort(process, {
+    logger,
+    shutDown: async () => {
+      controller?.markFailed();
+      await controller?.stop({ release: true, drain: false });
+    },
+    exit: (code) => {
+      logger.flush();
+      process.exit(code);
+    },
+    timeoutMs: FATAL_SHUTDOWN_MS,
+  });
   try {
     const kubeConfig = loadKubeConfig(flags, env);
-    const controller = await startController({
+    controller = await startController({
       kubeConfig,
       namespaces: flags.namespaces,
       concurrency: flags.concurrency,
@@ -93,6 +111,7 @@ export async function runControllerCommand(argv: string[], env: NodeJS.ProcessEn
     logger.fatal({ err: error }, 'controller failed to start');
     return 1;
   } finally {
+    removeLastResort();
     logger.flush();
   }
 }

@@ -328,10 +328,11 @@ describe('ControllerLoop', () => {
     });
     h.kube.create(jira());
     await h.settle();
-    const stopping = h.loop.stopWorkers({ timeoutMs: 5_000, interrupt: true });
+    const stopping = h.loop.stopTaking();
+    const interrupting = h.loop.interrupt(0);
     release();
     await h.settle();
-    await stopping;
+    await Promise.all([stopping, interrupting]);
     expect(h.kube.calls).not.toContain('provisions.patchStatus');
     expect(h.loop.queue.len()).toBe(1);
   });

@@ -2,11 +2,12 @@ import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import type { CdmSinkProvision } from '../api/types.js';
 import { apiStatusCode, describeApiError } from './api-errors.js';
-import { type Clock, sleep } from './clock.js';
+import { type Clock, settleWithin } from './clock.js';
 import { BACKOFF, type Requeue } from './error-policy.js';
 import { objectKey, type StoreListener } from './informer-supervisor.js';
 import { jsonEqual } from './json-merge-patch.js';
 import { handleKey, type KeyHandlerDeps } from './key-handler.js';
+import { LeadershipFence } from './leadership-fence.js';
 import { type ControllerMetrics, ReconcileResult } from './metrics.js';
 import type { RateLimiter } from './rate-limiter.js';
 import { WorkQueue } from './work-queue.js';
@@ -43,7 +44,7 @@ export class ControllerLoop {
   readonly queue: WorkQueue<string>;
   private readonly pool: PQueue;
   private take: AbortController | undefined;
-  private leadership: AbortController | undefined;
+  private fence: LeadershipFence | undefined;
   private loop: Promise<void> | undefined;
   private handledCount = 0;
 
@@ -60,9 +61,9 @@ export class ControllerLoop {
     added: (obj) => this.queue.add(objectKey(obj)),
     updated: (old, obj) => {
       const key = objectKey(obj);
-      const own = this.options.handler.ownWrites.observe(key, obj) === 'own';
-      if (own || onlyStatusChanged(old, obj)) return;
-      this.queue.add(key);
+      this.options.handler.ownWrites.observe(key, obj, () => {
+        if (!onlyStatusChanged(old, obj)) this.queue.add(key);
+      });
     },
     deleted: (obj) => this.queue.add(objectKey(obj)),
     resync: (key) => this.queue.add(key),
@@ -73,38 +74,48 @@ export class ControllerLoop {
     return this.handledCount;
   }
 
-  /** Begins taking keys (on becoming leader, or at start without leader election). */
+  /** Begins taking keys under a new term of leadership (on becoming leader, or at start without leader election). */
   startWorkers(): void {
     if (this.take) return;
     this.take = new AbortController();
-    this.leadership = new AbortController();
-    this.loop = this.run(this.take.signal, this.leadership.signal);
+    this.fence = new LeadershipFence();
+    this.loop = this.run(this.take.signal, this.fence);
   }
 
-  /**
-   * Stops taking keys and waits up to `timeoutMs` for keys in flight. With `interrupt` (leadership
-   * lost) the ones in flight also skip their remaining writes.
-   */
-  async stopWorkers(options: { timeoutMs: number; interrupt: boolean }): Promise<void> {
+  /** Stops handing out keys; those in flight go on, still allowed to write. */
+  async stopTaking(): Promise<void> {
     const take = this.take;
     if (!take) return;
     this.take = undefined;
     take.abort();
-    if (options.interrupt) this.leadership?.abort();
     await this.loop;
-    const drained = await Promise.race([
-      this.pool.onIdle().then(() => true),
-      sleep(this.options.clock, options.timeoutMs).then(() => false),
-    ]);
+  }
+
+  /**
+   * Ends the current term: keys in flight skip their remaining writes (status, finalizer, Events), however
+   * far along they are, whether or not the loop is still taking keys. Waits up to `waitMs` for the
+   * writes already under way, so none lands after the Lease has been handed over; false if some did not finish.
+   */
+  async interrupt(waitMs: number): Promise<boolean> {
+    const fence = this.fence;
+    if (!fence) return true;
+    fence.revoke();
+    return fence.settled(this.options.clock, waitMs);
+  }
+
+  /** Waits up to `timeoutMs` for the keys in flight to finish; false (and a warning) when they did not. */
+  async drain(timeoutMs: number): Promise<boolean> {
+    const drained = await settleWithin(this.options.clock, timeoutMs, this.pool.onIdle());
     if (!drained)
       this.options.logger.warn({ inFlight: this.pool.pending }, 'gave up waiting for reconciles in flight');
+    return drained;
   }
 
   shutDown(): void {
     this.queue.shutDown();
   }
 
-  private async run(take: AbortSignal, leadership: AbortSignal): Promise<void> {
+  private async run(take: AbortSignal, fence: LeadershipFence): Promise<void> {
     const aborted = new Promise<void>((resolve) =>
       take.addEventListener('abort', () => resolve(), { once: true }),
     );
@@ -119,27 +130,30 @@ export class ControllerLoop {
       const key = await this.queue.get(take);
       if (key === undefined) break;
       this.pool
-        .add(() => this.process(key, leadership))
+        .add(() => this.process(key, fence))
         .catch((error: unknown) => {
           this.options.logger.error({ provision: key, err: error }, 'work loop failed on a key');
         });
     }
   }
 
-  private async process(key: string, leadership: AbortSignal): Promise<void> {
+  private async process(key: string, fence: LeadershipFence): Promise<void> {
     const { clock, logger, metrics } = this.options;
-    const started = clock.now();
+    const started = clock.monotonic();
     let requeue: Requeue;
     let error: unknown;
     let interrupted = false;
+    metrics.activeWorkers(1);
     try {
-      const result = await handleKey(key, this.options.handler, leadership);
+      const result = await handleKey(key, this.options.handler, fence);
       ({ requeue, error } = result);
       interrupted = result.interrupted === true;
     } catch (thrown) {
       logFailure(logger, key, thrown);
       requeue = BACKOFF;
       error = thrown;
+    } finally {
+      metrics.activeWorkers(-1);
     }
     if (interrupted) {
       // Not ours to finish any more; keep the key for whoever leads next (maybe us again).
@@ -156,7 +170,7 @@ export class ControllerLoop {
       this.handledCount++;
     }
     if (error !== undefined) metrics.reconcileError();
-    metrics.reconciled(result, (clock.now() - started) / 1000);
+    metrics.reconciled(result, (clock.monotonic() - started) / 1000);
   }
 
   /** controller-runtime `reconcileHandler`: one switch from the decision to the queue. */

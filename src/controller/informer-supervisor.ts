@@ -1,11 +1,6 @@
-import {
-  type KubeConfig,
-  type KubernetesListObject,
-  type KubernetesObject,
-  ListWatch,
-  Watch,
-} from '@kubernetes/client-node';
+import { type KubeConfig, Watch } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { untilAborted } from './abortable.js';
 import type { Clock, Timer } from './clock.js';
 import { ExponentialFailureRateLimiter } from './rate-limiter.js';
 
@@ -40,7 +35,10 @@ export interface InformerSupervisorOptions<T extends ObjectWithMeta> {
   readonly kubeConfig: KubeConfig;
   /** Collection path without query, e.g. `/apis/g/v/namespaces/ns/plural`. */
   readonly path: string;
-  readonly list: () => Promise<{ readonly items: T[]; readonly metadata?: { resourceVersion?: string } }>;
+  /** The LIST call; it should give up when `signal` aborts (stop, restart), though its answer is ignored then anyway. */
+  readonly list: (
+    signal: AbortSignal,
+  ) => Promise<{ readonly items: T[]; readonly metadata?: { resourceVersion?: string } }>;
   readonly listener: StoreListener<T>;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -55,46 +53,40 @@ export interface InformerSupervisorOptions<T extends ObjectWithMeta> {
   readonly watchTimeoutSeconds?: number;
 }
 
-/** client-node's Watch, reporting every line it receives (bookmarks included) and asking for bookmarks. */
-class ActivityWatch extends Watch {
-  constructor(
-    config: KubeConfig,
-    private readonly onActivity: (phase: string, obj: unknown) => void,
-    private readonly timeoutSeconds: number,
-  ) {
-    super(config);
-  }
+/** A watch's stream ended with an `ERROR` event other than 410 Gone; carries the apiserver's `Status`. */
+class WatchStatusError extends Error {
+  readonly code: unknown;
+  readonly reason: unknown;
 
-  override watch(
-    path: string,
-    queryParams: Record<string, string | number | boolean | undefined>,
-    callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void,
-    done: (err: unknown) => void,
-  ): Promise<AbortController> {
-    // The 1.4 informer never sends these; without bookmarks a healthy idle watch is indistinguishable
-    // from a dead one.
-    const params = { ...queryParams, allowWatchBookmarks: true, timeoutSeconds: this.timeoutSeconds };
-    return super.watch(
-      path,
-      params,
-      (phase, obj, raw) => {
-        this.onActivity(phase, obj);
-        callback(phase, obj, raw);
-      },
-      done,
-    );
+  constructor(status: { readonly message?: unknown; readonly code?: unknown; readonly reason?: unknown }) {
+    super(`watch error event: ${String(status.message ?? status.reason ?? 'unknown')}`);
+    this.name = 'WatchStatusError';
+    this.code = status.code;
+    this.reason = status.reason;
   }
 }
 
 /**
  * Keeps a list+watch of one collection alive and mirrors it into a store.
  *
+ * It drives list → watch → re-watch itself instead of client-node 1.4's `ListWatch`, which stops for good
+ * on every non-410 error, cannot cancel a LIST in flight (a stopped informer still opened its watch when
+ * the LIST returned), and re-watches from a callback whose promise nobody catches (a failing credential
+ * refresh became an unhandled rejection, which exits the process).
+ *
  * Guarantees:
- * - Restarts after any error, with capped exponential backoff: client-node 1.4's informer stops for
- *   good on every non-410 error (notes/kubernetes-client.md §1.2).
+ * - Restarts after any error, with capped exponential backoff: failed LISTs, failed or refused watches,
+ *   errors while reopening a watch (credential refresh, exec/OIDC plugins, token files), watch `ERROR`
+ *   events other than 410, and a listener that throws. Backoff starts over after a healthy generation.
  * - Restarts a watch that went silent for `watchdogMs` (a half-open connection never errors).
- * - Each (re)start uses a fresh informer and relists; objects that vanished meanwhile are reported
- *   as deleted, so nothing is missed across a gap.
+ * - A watch the server ends cleanly (`timeoutSeconds`, apiserver restart) resumes from the last
+ *   resourceVersion seen, bookmarks included, without a relist; 410 Gone relists instead.
+ * - Each (re)start and each relist replaces the store: objects that vanished meanwhile are reported as
+ *   deleted, so nothing is missed across a gap.
+ * - `stop()` and every restart cancel the generation's pending LIST and close its watch; a superseded
+ *   generation never opens a watch nor touches the store, and once `stop()` resolves the listener hears
+ *   nothing more. A watch request already sent is closed the moment its response arrives, as client-node
+ *   hands out a watch's AbortController only then.
  * - Hands every known key to `resync` once per period, so drift is found even when nothing changed.
  *
  * Caveats: the store holds the objects the server sent; never mutate them.
@@ -104,8 +96,10 @@ export class InformerSupervisor<T extends ObjectWithMeta> {
   private readonly backoff: ExponentialFailureRateLimiter<'restart'>;
   private readonly watchdogMs: number;
   private readonly resyncPeriodMs: number;
-  private generation = 0;
-  private informer: ListWatch<KubernetesObject> | undefined;
+  private readonly watcher: Watch;
+  /** Aborting it ends the current generation: its LIST, its watch, and everything it would do next. */
+  private generation: AbortController | undefined;
+  private running: Promise<void> | undefined;
   private lastActivity = 0;
   private generationStartedAt = 0;
   private sawWatchLine = false;
@@ -125,27 +119,28 @@ export class InformerSupervisor<T extends ObjectWithMeta> {
     );
     this.watchdogMs = options.watchdogMs ?? 180_000;
     this.resyncPeriodMs = options.resyncPeriodMs ?? 600_000;
+    this.watcher = new Watch(options.kubeConfig);
   }
 
   /** Starts listing and watching; does not wait for the first sync (see `waitForSync`). */
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    void this.run();
+    this.running = this.run();
     this.armWatchdog();
     this.armResync();
   }
 
+  /** Cancels the pending LIST or open watch; resolves once the current generation has wound down. */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.generation++;
     this.restartTimer?.cancel();
     this.watchdogTimer?.cancel();
     this.resyncTimer?.cancel();
     this.restartTimer = this.watchdogTimer = this.resyncTimer = undefined;
-    const informer = this.informer;
-    this.informer = undefined;
-    await informer?.stop();
+    this.generation?.abort();
+    this.generation = undefined;
+    await this.running;
   }
 
   /** True once the first list has been stored. */
@@ -171,64 +166,118 @@ export class InformerSupervisor<T extends ObjectWithMeta> {
     return this.restarts;
   }
 
+  /** One generation: list, then watch and re-watch until an error, a restart or `stop()`. Never rejects. */
   private async run(): Promise<void> {
-    const generation = ++this.generation;
-    const current = () => generation === this.generation && !this.stopped;
-    let listed = false;
-    const timeoutSeconds = this.options.watchTimeoutSeconds ?? randomBetween(300, 600);
-    const watch = new ActivityWatch(
-      this.options.kubeConfig,
-      (phase, obj) => {
-        if (!current()) return;
-        this.sawWatchLine = true;
-        this.touch();
-        if (phase === 'ERROR' && (obj as { code?: unknown } | undefined)?.code === 410) this.expired(obj);
-      },
-      timeoutSeconds,
-    );
-    // ListWatch only reads metadata name, namespace and resourceVersion, which both shapes agree on.
-    const informer = new ListWatch<KubernetesObject>(
-      this.options.path,
-      watch,
-      async () => {
-        const list = await this.options.list();
-        if (current()) {
-          listed = true;
-          this.touch();
-        }
-        return list as unknown as KubernetesListObject<KubernetesObject>;
-      },
-      false,
-    );
-    informer.on('add', (obj) => current() && this.upsert(obj as T));
-    informer.on('update', (obj) => current() && this.upsert(obj as T));
-    informer.on('delete', (obj) => current() && this.remove(objectKey(obj)));
-    informer.on('connect', () => current() && this.touch());
-    // 1.4's stop() itself fires an error (AbortError); `current()` is false by then, so it is ignored.
-    informer.on('error', (err) => current() && this.restart(err));
-    this.informer = informer;
+    const generation = new AbortController();
+    this.generation = generation;
+    const { signal } = generation;
     this.generationStartedAt = this.options.clock.now();
     this.sawWatchLine = false;
-    this.touch();
+    const timeoutSeconds = this.options.watchTimeoutSeconds ?? randomBetween(300, 600);
     try {
-      await informer.start();
+      let resourceVersion: string | undefined;
+      for (;;) {
+        resourceVersion ??= await this.relist(signal);
+        resourceVersion = await this.watchFrom(resourceVersion, timeoutSeconds, signal);
+      }
     } catch (error) {
-      // Errors normally arrive through the `error` callback; this catches what escapes it (auth setup).
-      if (current()) this.restart(error);
-      return;
+      // A stopped or superseded generation fails with its own abort; that is no reason to restart.
+      if (!signal.aborted) this.restart(error);
     }
-    if (!current() || !listed) return;
-    this.pruneMissing(informer);
+  }
+
+  /** Lists and replaces the store with the result; returns the resourceVersion to watch from. */
+  private async relist(signal: AbortSignal): Promise<string> {
+    this.touch();
+    const list = await untilAborted(this.options.list(signal), signal);
+    signal.throwIfAborted();
+    this.touch();
+    const present = new Set<string>();
+    for (const obj of list.items) {
+      present.add(objectKey(obj));
+      this.upsert(obj);
+    }
+    for (const key of [...this.store.keys()]) if (!present.has(key)) this.remove(key);
     if (!this.synced) {
       this.synced = true;
       for (const resolve of this.syncWaiters.splice(0)) resolve();
     }
+    return list.metadata?.resourceVersion ?? '';
   }
 
-  /** After a relist by a fresh informer: whatever we still hold but the server no longer has is gone. */
-  private pruneMissing(informer: ListWatch<KubernetesObject>): void {
-    const present = new Set(informer.list().map(objectKey));
-    for (const key of [...this.store.keys()]) if (!present.has(key)) this.remove(key);
+  /**
+   * Watches from `resourceVersion` until the stream ends. Resolves with the resourceVersion to resume
+   * from after a clean end, or `undefined` when the server no longer has that history (410: relist);
+   * rejects on errors and when `signal` aborts.
+   */
+  private watchFrom(
+    resourceVersion: string,
+    timeoutSeconds: number,
+    signal: AbortSignal,
+  ): Promise<string | undefined> {
+    this.touch();
+    return new Promise((resolve, reject) => {
+      if (signal.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      let latest = resourceVersion;
+      let connection: AbortController | undefined;
+      let ended = false;
+      const end = (settle: () => void) => {
+        if (ended) return;
+        ended = true;
+        signal.removeEventListener('abort', onAbort);
+        connection?.abort();
+        settle();
+      };
+      const onAbort = () => end(() => reject(signal.reason));
+      signal.addEventListener('abort', onAbort, { once: true });
+
+      const onLine = (type: string, obj: unknown) => {
+        if (ended) return;
+        this.touch();
+        if (type === 'ERROR') {
+          const status = (obj ?? {}) as { message?: unknown; code?: unknown; reason?: unknown };
+          if (status.code === 410) {
+            this.expired(status);
+            end(() => resolve(undefined));
+          } else {
+            end(() => reject(new WatchStatusError(status)));
+          }
+          return;
+        }
+        this.sawWatchLine = true;
+        try {
+          if (type === 'ADDED' || type === 'MODIFIED') this.upsert(obj as T);
+          else if (type === 'DELETED') this.remove(objectKey(obj as T));
+        } catch (error) {
+          // client-node swallows what the line callback throws; the store and the listener would part ways.
+          end(() => reject(error));
+          return;
+        }
+        const next = (obj as ObjectWithMeta | undefined)?.metadata?.resourceVersion;
+        if (next) latest = next;
+      };
+      const onDone = (err: unknown) => {
+        if (!err) end(() => resolve(latest));
+        else if (isGone(err)) {
+          this.expired(err);
+          end(() => resolve(undefined));
+        } else end(() => reject(err));
+      };
+      // The 1.4 informer never asks for bookmarks; without them a healthy idle watch is indistinguishable
+      // from a dead one, and they keep `latest` fresh so a resumed watch rarely meets 410.
+      const params = { resourceVersion, allowWatchBookmarks: true, timeoutSeconds };
+      // Rejects before any request when the credentials cannot be applied (exec plugin, token file).
+      this.watcher.watch(this.options.path, params, onLine, onDone).then(
+        (controller) => {
+          connection = controller;
+          if (ended) controller.abort();
+        },
+        (error: unknown) => end(() => reject(error)),
+      );
+    });
   }
 
   private upsert(obj: T): void {
@@ -253,8 +302,8 @@ export class InformerSupervisor<T extends ObjectWithMeta> {
 
   /**
    * The watch resumed from a resourceVersion etcd has compacted away (or the watch cache no longer
-   * holds). client-node's informer answers by re-listing on its own, no restart needed; said here because
-   * frequent expiries mean watches that are down too long or a compaction interval that is too short.
+   * holds). Answered by a relist, no restart needed; said here because frequent expiries mean watches
+   * that are down too long or a compaction interval that is too short.
    */
   private expired(status: unknown): void {
     this.expirations++;
@@ -279,13 +328,11 @@ export class InformerSupervisor<T extends ObjectWithMeta> {
       { informer: this.options.name, err: reason, delayMs: delay, restarts: this.restarts },
       'watch stopped; restarting',
     );
-    this.generation++;
-    const old = this.informer;
-    this.informer = undefined;
-    void old?.stop();
+    this.generation?.abort();
+    this.generation = undefined;
     this.restartTimer = clock.setTimer(delay, () => {
       this.restartTimer = undefined;
-      if (!this.stopped) void this.run();
+      if (!this.stopped) this.running = this.run();
     });
   }
 
@@ -309,6 +356,12 @@ export class InformerSupervisor<T extends ObjectWithMeta> {
       this.armResync();
     });
   }
+}
+
+/** 410 as client-node reports it: `statusCode` when the watch request itself was refused, `code` in a Status. */
+function isGone(err: unknown): boolean {
+  const { statusCode, code } = (err ?? {}) as { statusCode?: unknown; code?: unknown };
+  return statusCode === 410 || code === 410;
 }
 
 function randomBetween(min: number, max: number): number {

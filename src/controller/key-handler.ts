@@ -9,10 +9,12 @@ import type {
   ReconcileOptions,
   ReconcileOutcome,
 } from '../reconcile/types.js';
+import { isNotFound } from './api-errors.js';
 import { errorPolicy, type Requeue } from './error-policy.js';
 import type { EventRecorder } from './event-recorder.js';
 import { addFinalizer, finalizerState, removeFinalizer } from './finalizer.js';
 import type { ProvisionClient } from './kube-ports.js';
+import { type LeadershipFence, REVOKED } from './leadership-fence.js';
 import type { ControllerMetrics } from './metrics.js';
 import type { OwnWrites } from './own-writes.js';
 import { writeStatus } from './status-writer.js';
@@ -39,7 +41,7 @@ export interface KeyHandlerDeps {
 export interface KeyResult {
   readonly requeue: Requeue;
   readonly error?: unknown;
-  /** True when the handler stopped early because `signal` aborted (leadership lost). */
+  /** True when the handler stopped early because the fence was revoked (leadership lost). */
   readonly interrupted?: boolean;
 }
 
@@ -55,10 +57,15 @@ function splitKey(key: string): { namespace: string; name: string } {
  * Handles one key, level-based (STYLE.md rule 8): reads the object from the cache, never an event,
  * and switches on `{hasFinalizer, isDeleting}` over all four cases.
  *
- * `signal` aborts when this replica stops leading; every write checks it first, so a replica that lost
- * the lease stops touching the cluster at the next step (the DDL itself is guarded by the advisory lock).
+ * Every cluster write goes through `fence`, revoked when this replica stops leading, so a replica that
+ * lost the lease stops touching the cluster at the next step (the DDL itself is guarded by the advisory
+ * lock).
  */
-export async function handleKey(key: string, deps: KeyHandlerDeps, signal: AbortSignal): Promise<KeyResult> {
+export async function handleKey(
+  key: string,
+  deps: KeyHandlerDeps,
+  fence: LeadershipFence,
+): Promise<KeyResult> {
   const cached = deps.cache.get(key);
   if (!cached) {
     const { namespace, name } = splitKey(key);
@@ -71,16 +78,18 @@ export async function handleKey(key: string, deps: KeyHandlerDeps, signal: Abort
 
   if (!state.isDeleting && !state.hasFinalizer) {
     // The finalizer goes on before the first DDL, so a delete can never skip cleanup.
-    if (signal.aborted) return INTERRUPTED;
-    const updated = await addFinalizer(deps.provisions, provision);
+    const before = provision;
+    const updated = await fence.write(() =>
+      deps.ownWrites.track(key, before, () => addFinalizer(deps.provisions, before)),
+    );
+    if (updated === REVOKED) return INTERRUPTED;
     if (!updated) return DONE;
-    deps.ownWrites.record(key, provision, updated);
     provision = updated;
     if (!finalizerState(provision).hasFinalizer) return DONE;
-    return reconcileProvision(key, provision, deps, signal);
+    return reconcileProvision(key, provision, deps, fence);
   }
-  if (!state.isDeleting && state.hasFinalizer) return reconcileProvision(key, provision, deps, signal);
-  if (state.isDeleting && state.hasFinalizer) return finalizeProvision(key, provision, deps, signal);
+  if (!state.isDeleting && state.hasFinalizer) return reconcileProvision(key, provision, deps, fence);
+  if (state.isDeleting && state.hasFinalizer) return finalizeProvision(key, provision, deps, fence);
   // Deleting without our finalizer: the cleanup is done (or was never ours); the object is about to go.
   return DONE;
 }
@@ -89,12 +98,11 @@ async function reconcileProvision(
   key: string,
   provision: CdmSinkProvision,
   deps: KeyHandlerDeps,
-  signal: AbortSignal,
+  fence: LeadershipFence,
 ): Promise<KeyResult> {
   const outcome = await deps.reconcile(provision, deps.reconcileDeps, { mode: 'apply' });
-  if (signal.aborted) return INTERRUPTED;
-  await updateStatus(key, provision, outcome.status, deps);
-  await emit(provision, outcome.events, outcome.error, deps);
+  if ((await updateStatus(key, provision, outcome.status, deps, fence)) === REVOKED) return INTERRUPTED;
+  emit(provision, outcome.events, outcome.error, deps, fence);
   const { namespace = '', name } = provision.metadata;
   deps.metrics.provisionReady(namespace, name, outcome.ready);
   deps.metrics.statementsApplied(outcome.statementsApplied);
@@ -107,14 +115,15 @@ async function finalizeProvision(
   key: string,
   provision: CdmSinkProvision,
   deps: KeyHandlerDeps,
-  signal: AbortSignal,
+  fence: LeadershipFence,
 ): Promise<KeyResult> {
   const outcome = await deps.finalize(provision, deps.reconcileDeps);
-  if (signal.aborted) return INTERRUPTED;
-  await emit(provision, outcome.events, outcome.error, deps);
+  if (fence.revoked) return INTERRUPTED;
+  emit(provision, outcome.events, outcome.error, deps, fence);
   countReason(deps.metrics, outcome.status, outcome.error);
   if (outcome.done && !outcome.error) {
-    await removeFinalizer(deps.provisions, provision);
+    if ((await fence.write(() => removeFinalizer(deps.provisions, provision))) === REVOKED)
+      return INTERRUPTED;
     const { namespace = '', name } = provision.metadata;
     deps.metrics.provisionRemoved(namespace, name);
     deps.logger.info(
@@ -124,33 +133,47 @@ async function finalizeProvision(
     return DONE;
   }
   // Cleanup could not finish: the finalizer stays, and the status says why.
-  await updateStatus(key, provision, outcome.status, deps);
+  if ((await updateStatus(key, provision, outcome.status, deps, fence)) === REVOKED) return INTERRUPTED;
   logOutcome(deps.logger, key, provision, 0, outcome.error);
   return { requeue: outcome.error ? errorPolicy(outcome.error) : outcome.action, error: outcome.error };
 }
 
+/**
+ * A 404 means the object was deleted while we reconciled it: there is no status left to write, and the
+ * deletion's own watch event brings the key back, so it is neither an error nor a reason to back off.
+ */
 async function updateStatus(
   key: string,
   provision: CdmSinkProvision,
   next: CdmSinkProvisionStatus,
   deps: KeyHandlerDeps,
-): Promise<void> {
-  const updated = await writeStatus(deps.provisions, provision, next);
-  if (updated) deps.ownWrites.record(key, provision, updated);
+  fence: LeadershipFence,
+): Promise<typeof REVOKED | undefined> {
+  const written = await fence.write(() =>
+    deps.ownWrites
+      .track(key, provision, () => writeStatus(deps.provisions, provision, next))
+      .catch((error: unknown) => {
+        if (!isNotFound(error)) throw error;
+        deps.logger.debug({ provision: key }, 'deleted while reconciling; status not written');
+        return undefined;
+      }),
+  );
+  return written === REVOKED ? REVOKED : undefined;
 }
 
-/** The core's events, plus a Warning for a failure the core did not describe with one. */
-async function emit(
+/** The core's events, plus a Warning for a failure the core did not describe with one; queued, never awaited. */
+function emit(
   provision: CdmSinkProvision,
   events: readonly ReconcileEvent[],
   error: { reason: string; message: string } | undefined,
   deps: KeyHandlerDeps,
-): Promise<void> {
+  fence: LeadershipFence,
+): void {
   const all = [...events];
   if (error && !events.some((e) => e.type === 'Warning' && e.reason === error.reason)) {
     all.push({ type: 'Warning', reason: error.reason, message: error.message });
   }
-  for (const event of all) await deps.events.record(provision, event);
+  for (const event of all) deps.events.record(provision, event, fence.signal);
 }
 
 function countReason(

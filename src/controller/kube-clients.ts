@@ -2,11 +2,13 @@ import { createHash } from 'node:crypto';
 import { Agent } from 'node:https';
 import {
   type Configuration,
+  type ConfigurationOptions,
   CoordinationV1Api,
   CoreV1Api,
   CustomObjectsApi,
   createConfiguration,
   type KubeConfig,
+  Observable,
   PatchStrategy,
   type SecurityAuthentication,
   ServerConfiguration,
@@ -21,6 +23,23 @@ export const FIELD_MANAGER = 'cdm-sink-controller';
 
 // Without the explicit header the client sends json-patch (notes/kubernetes-client.md §1.5).
 const mergePatch = () => setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+/** Per-call options that abort the request with `signal` (client-node sets no request timeout of its own). */
+function abortable(signal: AbortSignal | undefined): ConfigurationOptions | undefined {
+  if (!signal) return undefined;
+  return {
+    middleware: [
+      {
+        pre: (request) => {
+          request.setSignal(signal);
+          return new Observable(Promise.resolve(request));
+        },
+        post: (response) => new Observable(Promise.resolve(response)),
+      },
+    ],
+    middlewareMergeStrategy: 'append',
+  };
+}
 
 async function orUndefined<T>(call: Promise<T>): Promise<T | undefined> {
   try {
@@ -114,9 +133,12 @@ export function createKubePorts(kubeConfig: KubeConfig): KubePorts {
       patch: (namespace, name, body) => core.patchNamespacedEvent({ namespace, name, body }, mergePatch()),
     },
     leases: {
-      get: (namespace, name) => orUndefined(coordination.readNamespacedLease({ namespace, name })),
-      create: (namespace, body) => coordination.createNamespacedLease({ namespace, body }),
-      replace: (namespace, name, body) => coordination.replaceNamespacedLease({ namespace, name, body }),
+      get: (namespace, name, signal) =>
+        orUndefined(coordination.readNamespacedLease({ namespace, name }, abortable(signal))),
+      create: (namespace, body, signal) =>
+        coordination.createNamespacedLease({ namespace, body }, abortable(signal)),
+      replace: (namespace, name, body, signal) =>
+        coordination.replaceNamespacedLease({ namespace, name, body }, abortable(signal)),
     },
   };
 }
@@ -125,13 +147,13 @@ export function createKubePorts(kubeConfig: KubeConfig): KubePorts {
 export function provisionLister(
   kubeConfig: KubeConfig,
   namespace: string | undefined,
-): () => Promise<{ items: CdmSinkProvision[]; metadata?: { resourceVersion?: string } }> {
+): (signal?: AbortSignal) => Promise<{ items: CdmSinkProvision[]; metadata?: { resourceVersion?: string } }> {
   const custom = apiClient(kubeConfig, CustomObjectsApi);
   const resource = { group: API_GROUP, version: API_VERSION, plural: PLURAL };
-  return () =>
+  return (signal) =>
     (namespace === undefined
-      ? custom.listClusterCustomObject(resource)
-      : custom.listNamespacedCustomObject({ ...resource, namespace })) as Promise<{
+      ? custom.listClusterCustomObject(resource, abortable(signal))
+      : custom.listNamespacedCustomObject({ ...resource, namespace }, abortable(signal))) as Promise<{
       items: CdmSinkProvision[];
       metadata?: { resourceVersion?: string };
     }>;

@@ -28,12 +28,16 @@ export interface EventClient {
   patch(namespace: string, name: string, body: object): Promise<CoreV1Event>;
 }
 
+/**
+ * Every call takes a signal that aborts the request: leader election bounds each attempt, as client-go
+ * bounds each try with a context, so one hung request cannot freeze it.
+ */
 export interface LeaseClient {
   /** GET; undefined when the Lease does not exist. */
-  get(namespace: string, name: string): Promise<V1Lease | undefined>;
-  create(namespace: string, lease: V1Lease): Promise<V1Lease>;
+  get(namespace: string, name: string, signal?: AbortSignal): Promise<V1Lease | undefined>;
+  create(namespace: string, lease: V1Lease, signal?: AbortSignal): Promise<V1Lease>;
   /** PUT with `metadata.resourceVersion`: a concurrent change fails with 409. */
-  replace(namespace: string, name: string, lease: V1Lease): Promise<V1Lease>;
+  replace(namespace: string, name: string, lease: V1Lease, signal?: AbortSignal): Promise<V1Lease>;
 }
 
 export interface KubePorts {

@@ -109,6 +109,125 @@ describe('LeaderElector', () => {
     expect(lease(kube)?.leaseTransitions).toBe(0);
   });
 
+  it('bounds every attempt by the renew deadline: a hung lease call neither freezes the elector nor stop()', async () => {
+    const kube = new InMemoryKube();
+    const clock = new FakeClock();
+    const a = candidate(kube, clock, 'a');
+    a.elector.start();
+    await clock.advance(0);
+    // The API server holds every lease call (and the client ignores the abort, as a half-open connection would).
+    let holding = true;
+    kube.leaseGate = () => (holding ? new Promise<void>(() => {}) : Promise.resolve());
+    await clock.advance(TIMINGS.renewDeadlineMs + 1_000);
+    expect(a.elector.isLeader()).toBe(false);
+    holding = false;
+    const callsBefore = kube.calls.length;
+    await clock.advance(TIMINGS.renewDeadlineMs + 2 * TIMINGS.retryPeriodMs);
+    expect(kube.calls.length).toBeGreaterThan(callsBefore);
+    expect(a.elector.isLeader()).toBe(true);
+    expect(a.elector.healthy()).toBe(true);
+
+    holding = true;
+    await clock.advance(TIMINGS.retryPeriodMs);
+    let stopped = false;
+    const stopping = a.elector.stop({ release: true }).then(() => {
+      stopped = true;
+    });
+    await clock.advance(TIMINGS.renewDeadlineMs);
+    expect(stopped).toBe(true);
+    await stopping;
+  });
+
+  it('passes each lease call a signal that aborts when its attempt runs out of time', async () => {
+    const kube = new InMemoryKube();
+    const clock = new FakeClock();
+    const a = candidate(kube, clock, 'a');
+    const signals: AbortSignal[] = [];
+    kube.leaseGate = (_op, signal) => {
+      if (signal) signals.push(signal);
+      return new Promise<void>(() => {});
+    };
+    a.elector.start();
+    await clock.advance(0);
+    expect(signals).toHaveLength(1);
+    expect(signals[0]?.aborted).toBe(false);
+    await clock.advance(TIMINGS.renewDeadlineMs);
+    expect(signals[0]?.aborted).toBe(true);
+  });
+
+  it('reports itself unhealthy when it stops making progress', async () => {
+    const kube = new InMemoryKube();
+    const clock = new FakeClock();
+    // A clock that loses every timer after the first attempt: the elector can no longer make progress.
+    let timersWork = true;
+    const lossy = {
+      now: () => clock.now(),
+      monotonic: () => clock.monotonic(),
+      setTimer: (ms: number, fn: () => void) => clock.setTimer(ms, () => timersWork && fn()),
+    };
+    const elector = new LeaderElector({
+      leases: kube.ports.leases,
+      namespace: 'n',
+      name: 'l',
+      identity: 'a',
+      ...TIMINGS,
+      clock: lossy,
+      logger: silentLogger,
+      onStartedLeading() {},
+      onStoppedLeading() {},
+    });
+    elector.start();
+    await clock.advance(0);
+    expect(elector.healthy()).toBe(true);
+    timersWork = false;
+    await clock.advance(TIMINGS.leaseDurationMs);
+    expect(elector.healthy()).toBe(true);
+    await clock.advance(TIMINGS.renewDeadlineMs + 3 * TIMINGS.retryPeriodMs);
+    expect(elector.healthy()).toBe(false);
+  });
+
+  it('times its observation of the lease from the response, so a slow GET does not eat the margin', async () => {
+    const kube = new InMemoryKube();
+    const clock = new FakeClock();
+    const other = candidate(kube, clock, 'other');
+    other.elector.start();
+    await clock.advance(0);
+    await other.elector.stop({ release: false });
+    const b = candidate(kube, clock, 'b');
+    let slowGets = 1;
+    kube.leaseGate = async (op) => {
+      if (op === 'get' && slowGets-- > 0)
+        await new Promise<void>((resolve) => clock.setTimer(5_000, resolve));
+    };
+    const startedAt = clock.now();
+    b.elector.start();
+    await clock.advance(40_000);
+    const tookOverAt = Number(b.log[0]?.split('@')[1]) - startedAt;
+    // The GET answered 5 s after it was sent: the lease may have been renewed just before that.
+    expect(tookOverAt).toBeGreaterThanOrEqual(5_000 + TIMINGS.leaseDurationMs);
+  });
+
+  it('measures lease expiry on a monotonic clock: a wall-clock step does not hand the lease over early', async () => {
+    const kube = new InMemoryKube();
+    const clock = new FakeClock();
+    const a = candidate(kube, clock, 'a');
+    const b = candidate(kube, clock, 'b');
+    a.elector.start();
+    await clock.advance(0);
+    b.elector.start();
+    await clock.advance(4_000);
+    await a.elector.stop({ release: false });
+    const crashedAt = clock.now();
+    clock.stepWallClock(3_600_000);
+    await clock.advance(TIMINGS.leaseDurationMs - TIMINGS.retryPeriodMs);
+    expect(b.elector.isLeader()).toBe(false);
+    await clock.advance(2 * TIMINGS.retryPeriodMs + 1_000);
+    expect(b.elector.isLeader()).toBe(true);
+    expect(Number(b.log[0]?.split('@')[1]) - crashedAt).toBeGreaterThanOrEqual(
+      3_600_000 + TIMINGS.leaseDurationMs - TIMINGS.retryPeriodMs,
+    );
+  });
+
   it('refuses timings where the leader could outlive its lease', () => {
     const kube = new InMemoryKube();
     const base = {

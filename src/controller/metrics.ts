@@ -16,10 +16,31 @@ export const ReconcileResult = Object.freeze({
 export type ReconcileResult = (typeof ReconcileResult)[keyof typeof ReconcileResult];
 export const RECONCILE_RESULTS: readonly ReconcileResult[] = Object.values(ReconcileResult);
 
+/** Work in progress, measured when asked: a gauge sampled only at get/done would freeze on a stuck key. */
+export interface ProcessingTimes {
+  /** Sum over the keys being processed of the seconds since each was handed out. */
+  readonly unfinishedSeconds: number;
+  /** Seconds the longest-running key has been processed; 0 when none is. */
+  readonly longestSeconds: number;
+}
+
+export interface ProcessingSource {
+  processingTimes(): ProcessingTimes;
+}
+
 export interface QueueMetrics {
   depth(ready: number): void;
   added(): void;
   retried(): void;
+  /** Seconds a key waited between its add (or its delay elapsing) and the get that took it. */
+  queued(seconds: number): void;
+  /** Seconds between the get that took a key and its done. */
+  worked(seconds: number): void;
+  /**
+   * The queue registers itself when built, so scrapes read processing times from it directly (client-go
+   * refreshes these gauges on a 500 ms loop instead). The last queue registered is the one reported.
+   */
+  watch(source: ProcessingSource): void;
 }
 
 export interface ControllerMetrics {
@@ -33,12 +54,19 @@ export interface ControllerMetrics {
   leader(isLeader: boolean): void;
   provisionReady(namespace: string, name: string, ready: boolean): void;
   provisionRemoved(namespace: string, name: string): void;
+  /** Drops every provision's readiness series: a standby must not keep reporting what it no longer watches. */
+  clearProvisions(): void;
+  /** A worker started (1) or finished (-1) a reconcile. */
+  activeWorkers(delta: 1 | -1): void;
 }
 
 export const noopQueueMetrics: QueueMetrics = Object.freeze({
   depth() {},
   added() {},
   retried() {},
+  queued() {},
+  worked() {},
+  watch() {},
 });
 
 export const noopMetrics: ControllerMetrics = Object.freeze({
@@ -50,4 +78,6 @@ export const noopMetrics: ControllerMetrics = Object.freeze({
   leader() {},
   provisionReady() {},
   provisionRemoved() {},
+  clearProvisions() {},
+  activeWorkers() {},
 });

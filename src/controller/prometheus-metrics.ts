@@ -1,6 +1,12 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import { REASONS, type Reason } from '../errors/index.js';
-import { type ControllerMetrics, RECONCILE_RESULTS, type ReconcileResult } from './metrics.js';
+import {
+  type ControllerMetrics,
+  type ProcessingSource,
+  type ProcessingTimes,
+  RECONCILE_RESULTS,
+  type ReconcileResult,
+} from './metrics.js';
 
 export interface PrometheusMetrics extends ControllerMetrics {
   readonly registry: Registry;
@@ -11,6 +17,22 @@ const RECONCILE_TIME_BUCKETS = [
   0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.25, 1.5,
   1.75, 2, 2.5, 3, 3.5, 4, 4.5, 5, 6, 7, 8, 9, 10, 15, 20, 25, 30, 40, 50, 60,
 ];
+
+/**
+ * Go's `prometheus.ExponentialBuckets`, computed the same way (repeated multiplication) so the bounds equal
+ * a Go operator's to the last bit, float error included; only the `le` spelling differs (prom-client
+ * prints 0.000009999999999999999 where Go prints 9.999999999999999e-06), which PromQL parses alike.
+ */
+function exponentialBuckets(start: number, factor: number, count: number): number[] {
+  const buckets: number[] = [];
+  for (let bound = start; buckets.length < count; bound *= factor) buckets.push(bound);
+  return buckets;
+}
+
+/** controller-runtime's workqueue histogram buckets, 10 ns to 1000 s (`pkg/internal/metrics/workqueue.go`). */
+const WORKQUEUE_DURATION_BUCKETS = exponentialBuckets(10e-9, 10, 12);
+
+const IDLE: ProcessingTimes = Object.freeze({ unfinishedSeconds: 0, longestSeconds: 0 });
 
 /**
  * The controller's metrics in a registry of its own (never prom-client's global one, so two controllers
@@ -66,6 +88,52 @@ export function createPrometheusMetrics(options: {
     labelNames: ['name'] as const,
     registers: [registry],
   });
+  const queueDuration = new Histogram({
+    name: 'workqueue_queue_duration_seconds',
+    help: 'How long in seconds an item stays in workqueue before being requested',
+    labelNames: ['name'] as const,
+    buckets: WORKQUEUE_DURATION_BUCKETS,
+    registers: [registry],
+  });
+  const workDuration = new Histogram({
+    name: 'workqueue_work_duration_seconds',
+    help: 'How long in seconds processing an item from workqueue takes.',
+    labelNames: ['name'] as const,
+    buckets: WORKQUEUE_DURATION_BUCKETS,
+    registers: [registry],
+  });
+  // Read from the queue at scrape time: a value set at get/done would stand still while a key is stuck,
+  // which is exactly when these gauges matter.
+  let processing: ProcessingSource | undefined;
+  const processingTimes = () => processing?.processingTimes() ?? IDLE;
+  new Gauge({
+    name: 'workqueue_unfinished_work_seconds',
+    help:
+      'How many seconds of work has been done that ' +
+      "is in progress and hasn't been observed by work_duration. Large " +
+      'values indicate stuck threads. One can deduce the number of stuck ' +
+      'threads by observing the rate at which this increases.',
+    labelNames: ['name'] as const,
+    registers: [registry],
+    collect() {
+      this.set({ name: queueName }, processingTimes().unfinishedSeconds);
+    },
+  });
+  new Gauge({
+    name: 'workqueue_longest_running_processor_seconds',
+    help: 'How many seconds has the longest running processor for workqueue been running.',
+    labelNames: ['name'] as const,
+    registers: [registry],
+    collect() {
+      this.set({ name: queueName }, processingTimes().longestSeconds);
+    },
+  });
+  const activeWorkers = new Gauge({
+    name: 'controller_runtime_active_workers',
+    help: 'Number of currently used workers per controller',
+    labelNames: ['controller'] as const,
+    registers: [registry],
+  });
   const leader = new Gauge({
     name: 'leader_election_master_status',
     help: 'Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master',
@@ -97,6 +165,9 @@ export function createPrometheusMetrics(options: {
   depth.set({ name: queueName }, 0);
   adds.inc({ name: queueName }, 0);
   retries.inc({ name: queueName }, 0);
+  queueDuration.zero({ name: queueName });
+  workDuration.zero({ name: queueName });
+  activeWorkers.set({ controller }, 0);
   leader.set({ name: leaseName }, 0);
   for (const reason of REASONS) reasons.inc({ reason }, 0);
 
@@ -106,6 +177,11 @@ export function createPrometheusMetrics(options: {
       depth: (n: number) => depth.set({ name: queueName }, n),
       added: () => adds.inc({ name: queueName }),
       retried: () => retries.inc({ name: queueName }),
+      queued: (seconds: number) => queueDuration.observe({ name: queueName }, seconds),
+      worked: (seconds: number) => workDuration.observe({ name: queueName }, seconds),
+      watch: (source: ProcessingSource) => {
+        processing = source;
+      },
     },
     reconciled(result: ReconcileResult, seconds: number) {
       reconcileTotal.inc({ controller, result });
@@ -118,5 +194,7 @@ export function createPrometheusMetrics(options: {
     provisionReady: (namespace: string, name: string, isReady: boolean) =>
       ready.set({ namespace, name }, isReady ? 1 : 0),
     provisionRemoved: (namespace: string, name: string) => ready.remove({ namespace, name }),
+    clearProvisions: () => ready.reset(),
+    activeWorkers: (delta: 1 | -1) => activeWorkers.inc({ controller }, delta),
   };
 }

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { CdmSinkProvision } from '../api/types.js';
 import { createPoolProvider, finalize, reconcile } from '../reconcile/index.js';
 import type { PoolProvider, ReconcileDeps } from '../reconcile/types.js';
-import { type Clock, realClock } from './clock.js';
+import { type Clock, realClock, settleWithin } from './clock.js';
 import { ControllerLoop } from './controller.js';
 import { EventRecorder } from './event-recorder.js';
 import { type HealthServer, startHealthServer } from './health-server.js';
@@ -58,7 +58,10 @@ export interface StartControllerOptions {
     readonly restartCapMs?: number;
     readonly watchTimeoutSeconds?: number;
   };
-  /** Upper bound on waiting for reconciles in flight at shutdown (default 25 s, inside a 30 s grace period). */
+  /**
+   * Upper bound on the whole graceful shutdown (default 25 s, inside a pod's 30 s grace period): waiting
+   * for reconciles in flight gets what the later steps do not reserve, and every step has a deadline.
+   */
   readonly shutdownTimeoutMs?: number;
   readonly advisoryLockTimeoutMs?: number;
   /** Process metrics (CPU, memory, event loop) in /metrics; off by default so tests stay light. */
@@ -85,12 +88,20 @@ export interface RunningController {
   /** Queues every known provision now, as the periodic resync does; returns how many. */
   resync(): number;
   /**
-   * Graceful shutdown: stop taking keys, let those in flight finish (bounded), release the lease, stop
-   * the informers, end the pools, close the health server. `release: false` keeps the lease, which is
-   * what a crash looks like to the other replicas.
+   * Graceful shutdown within `shutdownTimeoutMs`: stop taking keys, let those in flight finish (bounded),
+   * send the Events recorded so far, revoke leadership so nothing in flight writes any more and wait for
+   * writes under way, only then release the lease; then stop the informers, end the pools and close the
+   * health server, each with a deadline. `release: false` keeps the lease, which is what a crash looks
+   * like to the other replicas; `drain: false` interrupts reconciles in flight at once (a process in an
+   * unknown state must not finish them).
    */
-  stop(options?: { release?: boolean }): Promise<void>;
+  stop(options?: { release?: boolean; drain?: boolean }): Promise<void>;
+  /** Marks the process failed: `/healthz` answers 503 from now on. */
+  markFailed(): void;
 }
+
+/** What the steps after the drain may take at most (events, the fence, the release, informers, pools). */
+const SHUTDOWN_STEP_MS = { events: 1_000, fence: 2_000, release: 3_000, informers: 1_000, pools: 2_000 };
 
 /**
  * Starts the controller: informers on every replica, workers only on the leader (or at once without
@@ -129,17 +140,18 @@ export async function startController(options: StartControllerOptions): Promise<
       return undefined;
     },
   };
+  const events = new EventRecorder({
+    client: ports.events,
+    component: COMPONENT,
+    instance: options.identity,
+    clock,
+    logger,
+  });
   const loop = new ControllerLoop({
     handler: {
       cache,
       provisions: ports.provisions,
-      events: new EventRecorder({
-        client: ports.events,
-        component: COMPONENT,
-        instance: options.identity,
-        clock,
-        logger,
-      }),
+      events,
       ownWrites: new OwnWrites(),
       reconcile: options.reconcile ?? reconcile,
       finalize: options.finalize ?? finalize,
@@ -199,20 +211,26 @@ export async function startController(options: StartControllerOptions): Promise<
           loop.startWorkers();
         },
         onStoppedLeading: () => {
+          // Whatever is in flight may no longer write, even while a shutdown is draining it.
+          void loop.interrupt(0);
+          void loop.stopTaking();
           metrics.leader(false);
-          void loop.stopWorkers({ timeoutMs: shutdownTimeoutMs, interrupt: true });
+          // Only the leader reports per-provision readiness, so dashboards summing replicas count each once.
+          metrics.clearProvisions();
         },
       })
     : undefined;
 
   let stopped = false;
+  let stopping: Promise<void> | undefined;
+  let failed = false;
   const health: HealthServer = await startHealthServer({
     healthPort: options.healthPort ?? 8081,
     metricsPort: options.metricsPort ?? 8080,
     host: options.bindAddress,
     registry: metrics.registry,
     checks: {
-      live: () => !stopped,
+      live: () => !stopped && !failed && (elector?.healthy() ?? true),
       ready: () => !stopped && supervisors.every((s) => s.hasSynced()),
     },
   });
@@ -245,18 +263,48 @@ export async function startController(options: StartControllerOptions): Promise<
     handled: () => loop.handled(),
     informerRestarts: () => supervisors.reduce((n, s) => n + s.restartCount(), 0),
     resync: queueAll,
-    async stop(stopOptions = {}) {
-      if (stopped) return;
-      stopped = true;
-      logger.info({ identity: options.identity }, 'shutting down');
-      await loop.stopWorkers({ timeoutMs: shutdownTimeoutMs, interrupt: false });
-      loop.shutDown();
-      await elector?.stop({ release: stopOptions.release ?? true });
-      metrics.leader(false);
-      await Promise.all(supervisors.map((s) => s.stop()));
-      if (!options.pools) await pools.end();
-      await health.close();
-      logger.info({ identity: options.identity }, 'stopped');
+    markFailed() {
+      failed = true;
+    },
+    stop(stopOptions = {}) {
+      // One shutdown: a second caller (a fatal error during a graceful stop) waits for the same one.
+      stopping ??= shutDown(stopOptions);
+      return stopping;
     },
   };
+
+  async function shutDown(stopOptions: { release?: boolean; drain?: boolean }): Promise<void> {
+    stopped = true;
+    const deadline = clock.monotonic() + shutdownTimeoutMs;
+    const left = (capMs: number) => Math.max(0, Math.min(capMs, deadline - clock.monotonic()));
+    const step = async (what: string, capMs: number, work: Promise<unknown>) => {
+      if (!(await settleWithin(clock, left(capMs), work)))
+        logger.warn({ step: what }, 'shutdown step did not finish in time; going on');
+    };
+    const reserved = Object.values(SHUTDOWN_STEP_MS).reduce((a, b) => a + b, 0);
+    logger.info({ identity: options.identity, timeoutMs: shutdownTimeoutMs }, 'shutting down');
+    await loop.stopTaking();
+    if (stopOptions.drain ?? true) await loop.drain(left(shutdownTimeoutMs - reserved));
+    await events.flush(left(SHUTDOWN_STEP_MS.events));
+    // Revoke before release: once the Lease is free another replica may write, so nothing of ours may.
+    if (!(await loop.interrupt(left(SHUTDOWN_STEP_MS.fence))))
+      logger.warn('writes in flight did not finish before the lease was released');
+    await events.close(0);
+    loop.shutDown();
+    await step(
+      'release the lease',
+      SHUTDOWN_STEP_MS.release,
+      elector?.stop({ release: stopOptions.release ?? true }) ?? Promise.resolve(),
+    );
+    metrics.leader(false);
+    metrics.clearProvisions();
+    await step(
+      'stop the informers',
+      SHUTDOWN_STEP_MS.informers,
+      Promise.all(supervisors.map((s) => s.stop())),
+    );
+    if (!options.pools) await step('close the database pools', SHUTDOWN_STEP_MS.pools, pools.end());
+    await health.close();
+    logger.info({ identity: options.identity }, 'stopped');
+  }
 }

@@ -1,10 +1,36 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from './clock.js';
+import type { ProcessingSource, QueueMetrics } from './metrics.js';
 import { ExponentialFailureRateLimiter } from './rate-limiter.js';
 import { WorkQueue } from './work-queue.js';
 
 function aQueue(clock = new FakeClock()) {
   return { clock, queue: new WorkQueue<string>(clock, new ExponentialFailureRateLimiter(5, 1000)) };
+}
+
+class RecordingMetrics implements QueueMetrics {
+  readonly queuedSeconds: number[] = [];
+  readonly workedSeconds: number[] = [];
+  source: ProcessingSource | undefined;
+  depth(): void {}
+  added(): void {}
+  retried(): void {}
+  queued(seconds: number): void {
+    this.queuedSeconds.push(seconds);
+  }
+  worked(seconds: number): void {
+    this.workedSeconds.push(seconds);
+  }
+  watch(source: ProcessingSource): void {
+    this.source = source;
+  }
+}
+
+function aMeasuredQueue() {
+  const clock = new FakeClock();
+  const metrics = new RecordingMetrics();
+  const queue = new WorkQueue<string>(clock, new ExponentialFailureRateLimiter(5, 1000), metrics);
+  return { clock, metrics, queue };
 }
 
 describe('WorkQueue', () => {
@@ -97,5 +123,96 @@ describe('WorkQueue', () => {
     await clock.advance(100);
     queue.add('b');
     expect(queue.len()).toBe(0);
+  });
+
+  describe('metrics', () => {
+    it('observes how long a key waited from its add until a get took it', async () => {
+      const { clock, metrics, queue } = aMeasuredQueue();
+      queue.add('a');
+      await clock.advance(250);
+      queue.add('a');
+      await clock.advance(50);
+      expect(await queue.get()).toBe('a');
+      const next = queue.get();
+      queue.add('b');
+      expect(await next).toBe('b');
+      expect(metrics.queuedSeconds).toEqual([0.3, 0]);
+    });
+
+    it('counts a delayed key as waiting from when its delay elapsed', async () => {
+      const { clock, metrics, queue } = aMeasuredQueue();
+      queue.addAfter('a', 1000);
+      await clock.advance(1000);
+      await clock.advance(300);
+      await queue.get();
+      expect(metrics.queuedSeconds).toEqual([0.3]);
+    });
+
+    it('counts a key added while processing as waiting from that add, as client-go does', async () => {
+      const { clock, metrics, queue } = aMeasuredQueue();
+      queue.add('a');
+      await queue.get();
+      await clock.advance(100);
+      queue.add('a');
+      await clock.advance(200);
+      queue.done('a');
+      await clock.advance(50);
+      await queue.get();
+      expect(metrics.queuedSeconds).toEqual([0, 0.25]);
+    });
+
+    it('observes how long a key was processed from get to done, once', async () => {
+      const { clock, metrics, queue } = aMeasuredQueue();
+      queue.add('a');
+      await queue.get();
+      await clock.advance(400);
+      queue.done('a');
+      queue.done('a');
+      queue.done('never-taken');
+      expect(metrics.workedSeconds).toEqual([0.4]);
+    });
+
+    it('measures on the monotonic clock, so a wall-clock step does not skew durations', async () => {
+      const { clock, metrics, queue } = aMeasuredQueue();
+      queue.add('a');
+      clock.stepWallClock(-60_000);
+      await clock.advance(100);
+      await queue.get();
+      clock.stepWallClock(3_600_000);
+      await clock.advance(200);
+      expect(queue.processingTimes().longestSeconds).toBe(0.2);
+      queue.done('a');
+      expect(metrics.queuedSeconds).toEqual([0.1]);
+      expect(metrics.workedSeconds).toEqual([0.2]);
+    });
+
+    it('reports unfinished and longest-running work of the keys in processing', async () => {
+      const { clock, metrics, queue } = aMeasuredQueue();
+      expect(metrics.source).toBe(queue);
+      expect(queue.processingTimes()).toEqual({
+        unfinishedSeconds: 0,
+        longestSeconds: 0,
+        longestKey: undefined,
+      });
+      queue.add('a');
+      queue.add('b');
+      await queue.get();
+      await clock.advance(1000);
+      await queue.get();
+      await clock.advance(500);
+      expect(queue.processingTimes()).toEqual({ unfinishedSeconds: 2, longestSeconds: 1.5, longestKey: 'a' });
+      queue.done('a');
+      expect(queue.processingTimes()).toEqual({
+        unfinishedSeconds: 0.5,
+        longestSeconds: 0.5,
+        longestKey: 'b',
+      });
+      queue.done('b');
+      expect(queue.processingTimes()).toEqual({
+        unfinishedSeconds: 0,
+        longestSeconds: 0,
+        longestKey: undefined,
+      });
+    });
   });
 });

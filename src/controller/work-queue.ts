@@ -1,5 +1,5 @@
 import type { Clock, Timer } from './clock.js';
-import { noopQueueMetrics, type QueueMetrics } from './metrics.js';
+import { noopQueueMetrics, type ProcessingTimes, type QueueMetrics } from './metrics.js';
 import type { RateLimiter } from './rate-limiter.js';
 
 /**
@@ -15,12 +15,18 @@ import type { RateLimiter } from './rate-limiter.js';
  * - A key handed out for processing drops its pending delayed add: the processing decides when it runs
  *   next, so a periodic resync and a requeue-after do not both run it (client-go would run it twice).
  *
+ * Metrics follow client-go's: the queue wait runs from the add that made a key dirty (a key added while it
+ * is processed waits from that add, through the rest of the processing), the work time from get to done.
+ *
  * Caveats: callers must pair every `get` with `done`; a key that is never `done` is never handed out again.
  */
 export class WorkQueue<K = string> {
   private readonly ready: K[] = [];
-  private readonly dirty = new Set<K>();
-  private readonly processing = new Set<K>();
+  // Times below are `clock.monotonic()`: a wall-clock step must not make a wait negative or a key look stuck.
+  /** Keys added and not yet handed out, with the time they were added. */
+  private readonly dirty = new Map<K, number>();
+  /** Keys handed out and not yet done, with the time they were handed out. */
+  private readonly processing = new Map<K, number>();
   private readonly waiting = new Map<K, { readonly at: number; readonly timer: Timer }>();
   private readonly getters: Array<(key: K | undefined) => void> = [];
   private shuttingDown = false;
@@ -29,13 +35,15 @@ export class WorkQueue<K = string> {
     private readonly clock: Clock,
     private readonly limiter: RateLimiter<K>,
     private readonly metrics: QueueMetrics = noopQueueMetrics,
-  ) {}
+  ) {
+    metrics.watch(this);
+  }
 
   /** Marks `key` as needing work now. */
   add(key: K): void {
     if (this.shuttingDown || this.dirty.has(key)) return;
     this.metrics.added();
-    this.dirty.add(key);
+    this.dirty.set(key, this.clock.monotonic());
     if (this.processing.has(key)) return;
     this.push(key);
   }
@@ -97,9 +105,15 @@ export class WorkQueue<K = string> {
     });
   }
 
-  /** Ends processing of `key`; if it was added meanwhile it becomes ready again. */
+  /**
+   * Ends processing of `key`; if it was added meanwhile it becomes ready again. A key not being processed
+   * is ignored: it may already sit in the ready queue, and pushing it again would hand it out twice.
+   */
   done(key: K): void {
+    const startedAt = this.processing.get(key);
+    if (startedAt === undefined) return;
     this.processing.delete(key);
+    this.metrics.worked((this.clock.monotonic() - startedAt) / 1000);
     if (this.dirty.has(key)) this.push(key);
   }
 
@@ -110,6 +124,23 @@ export class WorkQueue<K = string> {
 
   isProcessing(key: K): boolean {
     return this.processing.has(key);
+  }
+
+  /** How long the keys being processed have been at it, now; `longestKey` is the one that has run longest. */
+  processingTimes(): ProcessingTimes & { readonly longestKey: K | undefined } {
+    const now = this.clock.monotonic();
+    let unfinishedMs = 0;
+    let longestMs = 0;
+    let longestKey: K | undefined;
+    for (const [key, startedAt] of this.processing) {
+      const ms = now - startedAt;
+      unfinishedMs += ms;
+      if (longestKey === undefined || ms > longestMs) {
+        longestMs = ms;
+        longestKey = key;
+      }
+    }
+    return { unfinishedSeconds: unfinishedMs / 1000, longestSeconds: longestMs / 1000, longestKey };
   }
 
   /** Keys waiting for a delay, with the time each becomes ready. */
@@ -145,8 +176,11 @@ export class WorkQueue<K = string> {
   }
 
   private startProcessing(key: K): void {
+    const now = this.clock.monotonic();
+    const addedAt = this.dirty.get(key);
+    if (addedAt !== undefined) this.metrics.queued((now - addedAt) / 1000);
     this.dirty.delete(key);
-    this.processing.add(key);
+    this.processing.set(key, now);
     this.waiting.get(key)?.timer.cancel();
     this.waiting.delete(key);
   }

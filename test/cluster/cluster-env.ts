@@ -1,8 +1,6 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import {
   AuthorizationV1Api,
   CoreV1Api,
@@ -18,16 +16,16 @@ import { aSinkProvision } from '../integration/controller-env.js';
 import { REPO } from '../support/cli.js';
 import { writeKubeconfig } from '../support/control-plane/control-plane.js';
 import type { ControlPlaneContext } from '../support/control-plane/global-setup.js';
-import { killWhenWeDie } from '../support/control-plane/managed-process.js';
+import { ControllerProcess } from '../support/controller-process.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 export { eventually, isReadyForGeneration } from '../integration/controller-env.js';
+export type { ControllerProcess } from '../support/controller-process.js';
 
 /** The shipped install: namespace, ServiceAccount and Lease namespace of the controller. */
 export const SYSTEM_NAMESPACE = 'cdm-sink-system';
 export const SERVICE_ACCOUNT = 'cdm-sink-controller';
 export const CRD_NAME = `${PLURAL}.${API_GROUP}`;
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 export function controlPlane(): ControlPlaneContext {
   return inject('controlPlane');
@@ -200,9 +198,22 @@ export class ClusterEnv {
     return writeKubeconfig(file, server, certs.servingCa, { token });
   }
 
-  /** `cdm-sink controller` as its own process, watching this file's namespace only. */
-  startController(options: ControllerProcessOptions): ControllerProcess {
-    const controller = new ControllerProcess({ namespace: this.namespace, ...options });
+  /**
+   * `cdm-sink controller` as its own process, watching this file's namespace only, electing on a Lease
+   * of the namespace's own unless told otherwise, so files never elect each other's leaders.
+   */
+  startController(options: {
+    kubeconfig: string;
+    identity: string;
+    leaseName?: string;
+    args?: readonly string[];
+  }): ControllerProcess {
+    const controller = new ControllerProcess({
+      namespace: this.namespace,
+      leaseName: `cdm-sink-${this.namespace}`,
+      leaseNamespace: SYSTEM_NAMESPACE,
+      ...options,
+    });
     this.controllers.push(controller);
     return controller;
   }
@@ -210,97 +221,5 @@ export class ClusterEnv {
   async close(): Promise<void> {
     await Promise.all(this.controllers.map((c) => c.stop()));
     await this.db.drop();
-  }
-}
-
-export interface ControllerProcessOptions {
-  readonly kubeconfig: string;
-  readonly identity: string;
-  readonly namespace?: string;
-  /** Defaults to a Lease of the namespace's own, so files never elect each other's leaders. */
-  readonly leaseName?: string;
-  readonly args?: readonly string[];
-}
-
-interface LogLine {
-  /** pino's number (the CLI logs the label, e.g. "warn"; see LEVELS). */
-  readonly level: number;
-  readonly msg: string;
-  readonly [key: string]: unknown;
-}
-
-const LEVELS: Readonly<Record<string, number>> = {
-  trace: 10,
-  debug: 20,
-  info: 30,
-  warn: 40,
-  error: 50,
-  fatal: 60,
-};
-
-/** The CLI's controller process, its JSON log lines collected. */
-export class ControllerProcess {
-  readonly lines: LogLine[] = [];
-  readonly exited: Promise<number | null>;
-  private readonly child: ChildProcess;
-
-  constructor(options: ControllerProcessOptions & { namespace: string }) {
-    const args = [
-      '--import',
-      TSX,
-      path.join(REPO, 'src/cli/bin.ts'),
-      'controller',
-      `--kubeconfig=${options.kubeconfig}`,
-      `--namespace=${options.namespace}`,
-      `--identity=${options.identity}`,
-      `--lease-name=${options.leaseName ?? `cdm-sink-${options.namespace}`}`,
-      `--lease-namespace=${SYSTEM_NAMESPACE}`,
-      '--metrics-port=0',
-      '--health-port=0',
-      '--log-level=debug',
-      ...(options.args ?? []),
-    ];
-    this.child = spawn(process.execPath, args, {
-      cwd: REPO,
-      env: { ...process.env, KUBECONFIG: '', WATCH_NAMESPACE: '', CDM_CATALOG_URL: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
-    const guard = this.child.pid === undefined ? undefined : killWhenWeDie(this.child.pid);
-    void this.exited.then(() => guard?.stdin?.end());
-    let partial = '';
-    const collect = (chunk: Buffer) => {
-      const text = partial + chunk.toString('utf8');
-      const lines = text.split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) {
-        if (!line.trim()) continue;
-        try {
-          const parsed = JSON.parse(line) as { level: number | string; msg: string };
-          const level = typeof parsed.level === 'string' ? (LEVELS[parsed.level] ?? 30) : parsed.level;
-          this.lines.push({ ...parsed, level });
-        } catch {
-          this.lines.push({ level: 50, msg: line });
-        }
-      }
-    };
-    this.child.stdout?.on('data', collect);
-    this.child.stderr?.on('data', collect);
-  }
-
-  get running(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  logged(pattern: RegExp): LogLine | undefined {
-    return this.lines.find((l) => pattern.test(JSON.stringify(l)));
-  }
-
-  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    if (!this.running) return;
-    this.child.kill(signal);
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 30_000);
-    await this.exited;
-    clearTimeout(timer);
   }
 }

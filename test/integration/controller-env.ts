@@ -125,7 +125,8 @@ export class ControllerEnv {
       },
     });
     const controller = await startController({
-      kubeConfig: this.api.kubeConfig(),
+      // One user per replica, so the API server's request log tells their writes apart.
+      kubeConfig: this.api.kubeConfig({ user: identity }),
       identity,
       logger: createLogger({ level: 'debug', destination }),
       pools: this.pools,

@@ -39,6 +39,13 @@ export class InMemoryKube {
   listener: StoreListener<CdmSinkProvision> | undefined;
   /** Makes the next `n` lease calls fail with a 500, as an unreachable API server would. */
   failLeaseCalls = 0;
+  /**
+   * Awaited before each lease call is served (after it is counted): a test makes calls slow or hang
+   * here. It gets the call's abort signal and may honour or ignore it, as a real connection might.
+   */
+  leaseGate:
+    | ((op: 'get' | 'create' | 'replace', signal: AbortSignal | undefined) => Promise<void>)
+    | undefined;
   private rv = 1;
 
   readonly ports: KubePorts = {
@@ -80,13 +87,13 @@ export class InMemoryKube {
       },
     },
     leases: {
-      get: async (namespace, name) => {
-        this.leaseCall();
+      get: async (namespace, name, signal) => {
+        await this.leaseCall('get', signal);
         const lease = this.leaseStore.get(`${namespace}/${name}`);
         return lease && clone(lease);
       },
-      create: async (namespace, lease) => {
-        this.leaseCall();
+      create: async (namespace, lease, signal) => {
+        await this.leaseCall('create', signal);
         const key = `${namespace}/${lease.metadata?.name}`;
         if (this.leaseStore.has(key)) throw apiError(409, 'AlreadyExists', `leases "${key}" already exists`);
         const stored = {
@@ -96,8 +103,8 @@ export class InMemoryKube {
         this.leaseStore.set(key, stored);
         return clone(stored);
       },
-      replace: async (namespace, name, lease) => {
-        this.leaseCall();
+      replace: async (namespace, name, lease, signal) => {
+        await this.leaseCall('replace', signal);
         const key = `${namespace}/${name}`;
         const current = this.leaseStore.get(key);
         if (!current) throw apiError(404, 'NotFound', `leases "${key}" not found`);
@@ -159,8 +166,9 @@ export class InMemoryKube {
     this.secretStore.set(`${namespace}/${name}`, { metadata: { namespace, name }, data: encoded });
   }
 
-  private leaseCall(): void {
+  private async leaseCall(op: 'get' | 'create' | 'replace', signal: AbortSignal | undefined): Promise<void> {
     this.calls.push('leases');
+    await this.leaseGate?.(op, signal);
     if (this.failLeaseCalls > 0) {
       this.failLeaseCalls--;
       throw apiError(500, 'InternalError', 'injected');

@@ -248,4 +248,10 @@ describe('generic clients', () => {
       name: 'stamped',
     });
   });
+
+  it('records who sent a request, named by the bearer token of kubeConfig({ user })', async () => {
+    const objects = KubernetesObjectApi.makeApiClient(server.kubeConfig({ user: 'replica-a' }));
+    await objects.list('v1', 'Secret', NS);
+    expect(server.requests.at(-1)?.user).toBe('replica-a');
+  });
 });

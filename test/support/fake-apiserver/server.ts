@@ -121,6 +121,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       name: info.name,
       isResourceRequest: info.isResourceRequest,
       body: parsedBody(rawBody),
+      user: /^Bearer fake-token-for-(.+)$/.exec(req.headers.authorization ?? '')?.[1],
     };
     requests.push(record);
     const exchange = new HttpExchange(req, res, parsedUrl, rawBody, record);

@@ -30,6 +30,11 @@ export interface RecordedRequest {
   readonly isResourceRequest: boolean;
   /** The parsed JSON request body, the raw text if it is not JSON, or undefined when empty. */
   readonly body: unknown;
+  /**
+   * Who sent it, as an audit log's `user.username` would say: the user named by a `kubeConfig({ user })`
+   * bearer token, else undefined. The server authorizes everyone; this only tells clients apart.
+   */
+  readonly user: string | undefined;
 }
 
 export interface FakeApiServer {
