@@ -17,6 +17,7 @@ export interface ControllerProcessOptions {
   readonly args?: readonly string[];
   /** Node options placed before the script, e.g. `--import` of a module a test preloads. */
   readonly nodeArgs?: readonly string[];
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export interface LogLine {
@@ -63,7 +64,7 @@ export class ControllerProcess {
     ];
     this.child = spawn(process.execPath, args, {
       cwd: REPO,
-      env: { ...process.env, KUBECONFIG: '', WATCH_NAMESPACE: '', CDM_CATALOG_URL: '' },
+      env: { ...process.env, KUBECONFIG: '', WATCH_NAMESPACE: '', CDM_CATALOG_URL: '', ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
