@@ -8,6 +8,7 @@
  */
 
 import type { CdmWorkItemRow } from '../../src/writer/index.js';
+import { prng } from '../../test/support/prng.js';
 
 const WORDS = (
   'deploy cache timeout login page error report export billing invoice search index queue retry ' +
@@ -46,18 +47,6 @@ const STATUSES: [string, CdmWorkItemRow['status_category']][] = [
   ['Closed', 'done'],
   ['Triage', 'unknown'],
 ];
-
-/** mulberry32: a tiny seeded PRNG; one generator per row keeps rows independent of each other. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function pick<T>(random: () => number, list: readonly T[]): T {
   return list[Math.floor(random() * list.length)]!;

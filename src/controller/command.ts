@@ -100,6 +100,7 @@ export async function runControllerCommand(argv: string[], env: NodeJS.ProcessEn
             retryPeriodMs: flags.retryPeriodMs,
           }
         : undefined,
+      shutdownTimeoutMs: flags.shutdownTimeoutMs,
       logger,
       defaultMetrics: true,
     });

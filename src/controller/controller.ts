@@ -20,6 +20,8 @@ export interface ControllerLoopOptions {
   readonly logger: Logger;
   /** Keys reconciled at once (controller-runtime `MaxConcurrentReconciles`). */
   readonly concurrency: number;
+  /** Asked before every write; false once leadership has lapsed (default: always true, no election). */
+  readonly holdsLeadership?: () => boolean;
 }
 
 /** A change that only touched status (our own writes, mostly) needs no reconcile. */
@@ -78,7 +80,7 @@ export class ControllerLoop {
   startWorkers(): void {
     if (this.take) return;
     this.take = new AbortController();
-    this.fence = new LeadershipFence();
+    this.fence = new LeadershipFence(this.options.holdsLeadership);
     this.loop = this.run(this.take.signal, this.fence);
   }
 

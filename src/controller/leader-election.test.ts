@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from './clock.js';
+import { type Clock, FakeClock } from './clock.js';
 import { LeaderElector } from './leader-election.js';
 import { silentLogger } from './logger.js';
 import { InMemoryKube } from './testing/in-memory-kube.js';
 
 const TIMINGS = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 };
 
-function candidate(kube: InMemoryKube, clock: FakeClock, identity: string) {
+function candidate(kube: InMemoryKube, clock: Clock, identity: string) {
   const log: string[] = [];
   const elector = new LeaderElector({
     leases: kube.ports.leases,
@@ -21,6 +21,19 @@ function candidate(kube: InMemoryKube, clock: FakeClock, identity: string) {
     onStoppedLeading: () => log.push(`stopped@${clock.now()}`),
   });
   return { elector, log };
+}
+
+/** `a` leads; `b` starts campaigning `afterMs` later. */
+async function leaderAndStandby(afterMs: number) {
+  const kube = new InMemoryKube();
+  const clock = new FakeClock();
+  const a = candidate(kube, clock, 'a');
+  const b = candidate(kube, clock, 'b');
+  a.elector.start();
+  await clock.advance(0);
+  b.elector.start();
+  await clock.advance(afterMs);
+  return { kube, clock, a, b };
 }
 
 const lease = (kube: InMemoryKube) => kube.leaseStore.get('cdm-sink-system/cdm-sink-controller')?.spec;
@@ -49,14 +62,7 @@ describe('LeaderElector', () => {
   });
 
   it('takes over a crashed leader only after the lease duration, counting the transition', async () => {
-    const kube = new InMemoryKube();
-    const clock = new FakeClock();
-    const a = candidate(kube, clock, 'a');
-    const b = candidate(kube, clock, 'b');
-    a.elector.start();
-    await clock.advance(0);
-    b.elector.start();
-    await clock.advance(4_000);
+    const { kube, clock, a, b } = await leaderAndStandby(4_000);
     const crashedAt = clock.now();
     await a.elector.stop({ release: false });
     await clock.advance(14_000);
@@ -70,14 +76,7 @@ describe('LeaderElector', () => {
   });
 
   it('releases the lease on a clean stop so the next candidate need not wait', async () => {
-    const kube = new InMemoryKube();
-    const clock = new FakeClock();
-    const a = candidate(kube, clock, 'a');
-    const b = candidate(kube, clock, 'b');
-    a.elector.start();
-    await clock.advance(0);
-    b.elector.start();
-    await clock.advance(1_000);
+    const { kube, clock, a, b } = await leaderAndStandby(1_000);
     await a.elector.stop({ release: true });
     expect(lease(kube)).toMatchObject({ holderIdentity: '', leaseDurationSeconds: 1 });
     await clock.advance(TIMINGS.retryPeriodMs);
@@ -165,17 +164,7 @@ describe('LeaderElector', () => {
       monotonic: () => clock.monotonic(),
       setTimer: (ms: number, fn: () => void) => clock.setTimer(ms, () => timersWork && fn()),
     };
-    const elector = new LeaderElector({
-      leases: kube.ports.leases,
-      namespace: 'n',
-      name: 'l',
-      identity: 'a',
-      ...TIMINGS,
-      clock: lossy,
-      logger: silentLogger,
-      onStartedLeading() {},
-      onStoppedLeading() {},
-    });
+    const { elector } = candidate(kube, lossy, 'a');
     elector.start();
     await clock.advance(0);
     expect(elector.healthy()).toBe(true);
@@ -184,6 +173,32 @@ describe('LeaderElector', () => {
     expect(elector.healthy()).toBe(true);
     await clock.advance(TIMINGS.renewDeadlineMs + 3 * TIMINGS.retryPeriodMs);
     expect(elector.healthy()).toBe(false);
+  });
+
+  it('stops holding the lease renewDeadline after the renewal was sent, even when its timers run late', async () => {
+    const kube = new InMemoryKube();
+    const clock = new FakeClock();
+    // A busy event loop: no timer fires after the first renewal.
+    let timersWork = true;
+    const late = {
+      now: () => clock.now(),
+      monotonic: () => clock.monotonic(),
+      setTimer: (ms: number, fn: () => void) => clock.setTimer(ms, () => timersWork && fn()),
+    };
+    // The first attempt's answer takes 4 s; the lease counts from when it was sent.
+    let slow = 1;
+    kube.leaseGate = () =>
+      slow-- > 0 ? new Promise<void>((resolve) => clock.setTimer(4_000, resolve)) : Promise.resolve();
+    const { elector } = candidate(kube, late, 'a');
+    elector.start();
+    await clock.advance(4_000);
+    expect(elector.holdsLease()).toBe(true);
+    timersWork = false;
+    await clock.advance(TIMINGS.renewDeadlineMs - 4_000 - 1);
+    expect(elector.holdsLease()).toBe(true);
+    await clock.advance(1);
+    expect(elector.isLeader()).toBe(true);
+    expect(elector.holdsLease()).toBe(false);
   });
 
   it('times its observation of the lease from the response, so a slow GET does not eat the margin', async () => {
@@ -208,14 +223,7 @@ describe('LeaderElector', () => {
   });
 
   it('measures lease expiry on a monotonic clock: a wall-clock step does not hand the lease over early', async () => {
-    const kube = new InMemoryKube();
-    const clock = new FakeClock();
-    const a = candidate(kube, clock, 'a');
-    const b = candidate(kube, clock, 'b');
-    a.elector.start();
-    await clock.advance(0);
-    b.elector.start();
-    await clock.advance(4_000);
+    const { clock, a, b } = await leaderAndStandby(4_000);
     await a.elector.stop({ release: false });
     const crashedAt = clock.now();
     clock.stepWallClock(3_600_000);

@@ -65,6 +65,7 @@ export class LeaderElector {
   private stopped = true;
   private observed: V1Lease | undefined;
   private observedAt = 0;
+  private renewedAt = 0;
   private lastProgress = 0;
   private attemptTimer: Timer | undefined;
   private deadlineTimer: Timer | undefined;
@@ -88,6 +89,15 @@ export class LeaderElector {
 
   isLeader(): boolean {
     return this.leading;
+  }
+
+  /**
+   * Leading, and by our monotonic clock still inside `renewDeadline` of the last renewal sent. Writes ask
+   * this just before they start: unlike the step-down timer, it cannot fire late when the event loop is
+   * busy or the process was paused.
+   */
+  holdsLease(): boolean {
+    return this.leading && this.options.clock.monotonic() - this.renewedAt < this.renewDeadlineMs;
   }
 
   /** False once the elector has made no progress for longer than a working one can (a stuck attempt, a lost timer). */
@@ -125,6 +135,9 @@ export class LeaderElector {
   }
 
   private async attempt(): Promise<void> {
+    // Whatever the server applied, it applied after this: others see our lease valid until at least
+    // `sentAt + leaseDuration`, however long the answer took to reach us.
+    const sentAt = this.options.clock.monotonic();
     const ok = await this.bounded((signal) => this.tryAcquireOrRenew(signal)).catch((error: unknown) => {
       this.options.logger.debug(
         {
@@ -138,7 +151,7 @@ export class LeaderElector {
     this.lastProgress = this.options.clock.monotonic();
     if (this.stopped) return;
     if (ok) {
-      this.armDeadline();
+      this.armDeadline(sentAt);
       if (!this.leading) {
         this.leading = true;
         this.options.logger.info(
@@ -172,9 +185,12 @@ export class LeaderElector {
     }
   }
 
-  private armDeadline(): void {
+  /** Steps down `renewDeadline` after the renewal was sent, not answered, so a slow answer eats no margin. */
+  private armDeadline(sentAt: number): void {
+    this.renewedAt = sentAt;
     this.deadlineTimer?.cancel();
-    this.deadlineTimer = this.options.clock.setTimer(this.renewDeadlineMs, () => {
+    const due = sentAt + this.renewDeadlineMs - this.options.clock.monotonic();
+    this.deadlineTimer = this.options.clock.setTimer(due, () => {
       if (this.stopped || !this.leading) return;
       this.leading = false;
       this.options.logger.warn(

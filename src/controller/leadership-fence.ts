@@ -16,13 +16,17 @@ export class LeadershipFence {
   private readonly controller = new AbortController();
   private readonly writes = new Set<Promise<unknown>>();
 
+  /** `holds` is asked before every write: leadership can lapse before anyone gets round to revoking it. */
+  constructor(private readonly holds: () => boolean = () => true) {}
+
   /** Aborts when the term ends; the Event recorder drops queued Events with it. */
   get signal(): AbortSignal {
     return this.controller.signal;
   }
 
+  /** Revoked, or leadership lapsed; either way, no more writes. */
   get revoked(): boolean {
-    return this.controller.signal.aborted;
+    return this.controller.signal.aborted || !this.holds();
   }
 
   revoke(): void {

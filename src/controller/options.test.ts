@@ -15,6 +15,7 @@ describe('parseControllerFlags', () => {
       leaseDurationMs: 15_000,
       renewDeadlineMs: 10_000,
       retryPeriodMs: 2_000,
+      shutdownTimeoutMs: 25_000,
       logLevel: 'info',
     });
   });
@@ -29,6 +30,7 @@ describe('parseControllerFlags', () => {
         '--resync-period',
         '30s',
         '--leader-elect=false',
+        '--shutdown-timeout=55s',
       ],
       {},
     );
@@ -37,6 +39,7 @@ describe('parseControllerFlags', () => {
       concurrency: 8,
       resyncPeriodMs: 30_000,
       leaderElect: false,
+      shutdownTimeoutMs: 55_000,
     });
   });
 

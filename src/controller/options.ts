@@ -19,6 +19,7 @@ export interface ControllerFlags {
   readonly leaseDurationMs: number;
   readonly renewDeadlineMs: number;
   readonly retryPeriodMs: number;
+  readonly shutdownTimeoutMs: number;
   readonly logLevel: LogLevel;
 }
 
@@ -45,6 +46,7 @@ Runs the CdmSinkProvision controller. Flags fall back to the environment variabl
   --lease-namespace NS      Lease namespace (POD_NAMESPACE; default the kubeconfig namespace)
   --identity ID             this replica's holder identity (POD_NAME; default hostname_random)
   --lease-duration D        (default 15s)   --renew-deadline D (default 10s)   --retry-period D (default 2s)
+  --shutdown-timeout D      whole graceful shutdown on SIGTERM; keep it under the pod's grace period (default 25s)
   --log-level LEVEL         ${LOG_LEVELS.join(', ')} (LOG_LEVEL; default info)
   -h, --help                show this help
 `;
@@ -65,6 +67,7 @@ const FLAGS: Readonly<Record<string, FlagKind>> = {
   'lease-duration': 'string',
   'renew-deadline': 'string',
   'retry-period': 'string',
+  'shutdown-timeout': 'string',
   'log-level': 'string',
   help: 'boolean',
 };
@@ -162,6 +165,7 @@ export function parseControllerFlags(
     leaseDurationMs: duration(pick('lease-duration') ?? '15s', '--lease-duration'),
     renewDeadlineMs: duration(pick('renew-deadline') ?? '10s', '--renew-deadline'),
     retryPeriodMs: duration(pick('retry-period') ?? '2s', '--retry-period'),
+    shutdownTimeoutMs: duration(pick('shutdown-timeout') ?? '25s', '--shutdown-timeout'),
     logLevel,
   };
   if (

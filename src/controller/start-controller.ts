@@ -101,7 +101,14 @@ export interface RunningController {
 }
 
 /** What the steps after the drain may take at most (events, the fence, the release, informers, pools). */
-const SHUTDOWN_STEP_MS = { events: 1_000, fence: 2_000, release: 3_000, informers: 1_000, pools: 2_000 };
+const SHUTDOWN_STEP_MS = {
+  events: 1_000,
+  fence: 2_000,
+  lastEvent: 500,
+  release: 3_000,
+  informers: 1_000,
+  pools: 1_500,
+};
 
 /**
  * Starts the controller: informers on every replica, workers only on the leader (or at once without
@@ -164,6 +171,7 @@ export async function startController(options: StartControllerOptions): Promise<
     metrics,
     logger,
     concurrency,
+    holdsLeadership: () => elector?.holdsLease() ?? true,
   });
   const namespaces = options.namespaces?.length ? options.namespaces : [undefined];
   for (const namespace of namespaces) {
@@ -289,7 +297,8 @@ export async function startController(options: StartControllerOptions): Promise<
     // Revoke before release: once the Lease is free another replica may write, so nothing of ours may.
     if (!(await loop.interrupt(left(SHUTDOWN_STEP_MS.fence))))
       logger.warn('writes in flight did not finish before the lease was released');
-    await events.close(0);
+    // Queued Events are dropped by the revoked fence; this waits for the one already on the wire.
+    await events.close(left(SHUTDOWN_STEP_MS.lastEvent));
     loop.shutDown();
     await step(
       'release the lease',

@@ -1,17 +1,27 @@
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ControllerProcess } from '../support/controller-process.js';
 import { ClusterEnv, eventually, installOperator, kubectl, SYSTEM_NAMESPACE } from './cluster-env.js';
 
 const LEASE_DURATION_MS = 4_000;
 const RETRY_PERIOD_MS = 500;
+/** The standby polls every retry period plus up to 1.2 × of jitter (client-go `JitterUntil`). */
+const MAX_POLL_MS = 2.2 * RETRY_PERIOD_MS;
 
 describe('leader election on a real Lease', () => {
   let env: ClusterEnv;
+  let kubeconfig: string;
+  const args = ['--lease-duration=4s', '--renew-deadline=3s', `--retry-period=${RETRY_PERIOD_MS}ms`];
+  const measured: Record<string, number> = {};
   beforeAll(async () => {
     await installOperator();
     env = await ClusterEnv.create('leader');
+    kubeconfig = await env.serviceAccountKubeconfig();
   });
-  afterAll(() => env?.close());
+  afterAll(async () => {
+    console.log(JSON.stringify({ handoverMs: measured }));
+    await env?.close();
+  });
 
   const holder = async () => {
     const leases = env.kc.makeApiClient(CoordinationV1Api);
@@ -23,25 +33,52 @@ describe('leader election on a real Lease', () => {
   };
   const ready = (name: string) =>
     kubectl(['wait', `cdmsink/${name}`, '-n', env.namespace, '--for=condition=Ready', '--timeout=60s']);
+  /** When the process logged `message` (pino's `time`, milliseconds since the epoch). */
+  const loggedAt = (controller: ControllerProcess, message: string) => {
+    const line = controller.lines.find((l) => l.msg === message);
+    return typeof line?.time === 'number' ? line.time : undefined;
+  };
 
-  it('SIGKILL the leader: the other replica takes over within the lease duration and finishes the work', async () => {
-    const kubeconfig = await env.serviceAccountKubeconfig();
-    const args = ['--lease-duration=4s', '--renew-deadline=3s', `--retry-period=${RETRY_PERIOD_MS}ms`];
-    const first = env.startController({ kubeconfig, identity: 'replica-a', args });
+  let a: ControllerProcess;
+  let b: ControllerProcess;
+  it('SIGTERM the leader: it releases the Lease and the standby leads within 2.2 retry periods', async () => {
+    a = env.startController({ kubeconfig, identity: 'replica-a', args });
     await eventually('replica-a leading', async () => (await holder()) === 'replica-a', 30_000);
-    env.startController({ kubeconfig, identity: 'replica-b', args });
+    b = env.startController({ kubeconfig, identity: 'replica-b', args });
     await env.createSink('before');
     expect((await ready('before')).code).toBe(0);
+    await eventually('replica-b synced', () => b.logged(/controller started/));
 
-    await first.stop('SIGKILL');
-    const killedAt = Date.now();
+    const signalled = Date.now();
+    expect(await a.stop('SIGTERM')).toBe(0);
+    const exited = Date.now();
+    await eventually('replica-b leading', () => loggedAt(b, 'became leader'), 10_000);
+    const released = loggedAt(a, 'released the lease');
+    const led = loggedAt(b, 'became leader');
+    if (released === undefined || led === undefined) throw new Error('handover not logged');
+    measured.sigtermShutdown = exited - signalled;
+    measured.releaseToLeader = led - released;
+    measured.sigtermToLeader = led - signalled;
+    expect(measured.releaseToLeader).toBeLessThan(MAX_POLL_MS + 500);
+    await env.createSink('after-release');
+    expect((await ready('after-release')).code).toBe(0);
+  });
+
+  it('SIGKILL the leader: the other replica takes over within the lease duration and finishes the work', async () => {
+    const c = env.startController({ kubeconfig, identity: 'replica-c', args });
+    await eventually('replica-c synced', () => c.logged(/controller started/), 30_000);
+    await eventually('replica-b still leading', async () => (await holder()) === 'replica-b');
+
+    await b.stop('SIGKILL');
+    const killed = Date.now();
     // Created while nobody leads: only the new leader can provision it.
     await env.createSink('after');
-    await eventually('replica-b leading', async () => (await holder()) === 'replica-b', 30_000);
-    const takeoverMs = Date.now() - killedAt;
-    // The Lease expires LEASE_DURATION after its last renewal (at most one retry period before the kill);
-    // replica-b notices within a retry period; one more for the API round trips.
-    expect(takeoverMs).toBeLessThan(LEASE_DURATION_MS + 3 * RETRY_PERIOD_MS + 2_000);
+    await eventually('replica-c leading', () => loggedAt(c, 'became leader'), 30_000);
+    measured.sigkillToLeader = (loggedAt(c, 'became leader') ?? 0) - killed;
+    // The Lease expires LEASE_DURATION after its last renewal (at most a retry period before the kill);
+    // replica-c notices within one of its polls; plus the API round trips.
+    expect(measured.sigkillToLeader).toBeLessThan(LEASE_DURATION_MS + MAX_POLL_MS + 1_000);
+    expect(await holder()).toBe('replica-c');
     const waited = await ready('after');
     expect(waited.code, waited.stderr).toBe(0);
     expect(await env.tables('cdm_after')).toEqual(['cdm_work_project']);

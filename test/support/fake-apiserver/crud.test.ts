@@ -254,4 +254,20 @@ describe('generic clients', () => {
     await objects.list('v1', 'Secret', NS);
     expect(server.requests.at(-1)?.user).toBe('replica-a');
   });
+
+  it('numbers requests in the order they were answered, which a delayed one changes', async () => {
+    const objects = KubernetesObjectApi.makeApiClient(server.kubeConfig());
+    server.faults.delay(300, { pathIncludes: '/configmaps' });
+    const slow = objects.list('v1', 'ConfigMap', NS);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await objects.list('v1', 'Secret', NS);
+    await slow;
+    server.faults.delay(0);
+    const [configMaps, secrets] = [
+      server.requests.findLast((r) => r.resource === 'configmaps'),
+      server.requests.findLast((r) => r.resource === 'secrets'),
+    ];
+    expect(server.requests.indexOf(configMaps!)).toBeLessThan(server.requests.indexOf(secrets!));
+    expect(configMaps!.answered).toBeGreaterThan(secrets!.answered);
+  });
 });

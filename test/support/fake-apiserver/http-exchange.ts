@@ -10,6 +10,9 @@ function warningHeader(text: string): string {
   return `299 - "${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
+/** Server-wide count of answered requests: handling is synchronous, so answering order is commit order. */
+let answered = 0;
+
 export class HttpExchange {
   constructor(
     readonly req: IncomingMessage,
@@ -43,7 +46,7 @@ export class HttpExchange {
     headers: Record<string, string> = {},
     warnings: readonly string[] = [],
   ): void {
-    this.record.status = status;
+    this.answer(status);
     if (warnings.length > 0) this.res.setHeader('Warning', warnings.map(warningHeader));
     this.res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
     this.res.end(JSON.stringify(body));
@@ -54,14 +57,19 @@ export class HttpExchange {
   }
 
   sendText(status: number, text: string): void {
-    this.record.status = status;
+    this.answer(status);
     this.res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' });
     this.res.end(text);
   }
 
   /** Marks the log entry for a streaming response whose head the watch stream writes itself. */
   markStreaming(): ServerResponse {
-    this.record.status = 200;
+    this.answer(200);
     return this.res;
+  }
+
+  private answer(status: number): void {
+    this.record.status = status;
+    this.record.answered = ++answered;
   }
 }

@@ -112,6 +112,7 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       query: Object.fromEntries(parsedUrl.searchParams),
       contentType: req.headers['content-type'],
       status: 0,
+      answered: 0,
       verb: info.verb,
       group: info.group,
       version: info.version,

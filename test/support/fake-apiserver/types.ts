@@ -19,6 +19,12 @@ export interface RecordedRequest {
   readonly contentType: string | undefined;
   /** Response status; 0 until the response head is written (e.g. while a delayed request waits). */
   readonly status: number;
+  /**
+   * When it was answered, as a count increasing across the whole server (0 until then). A write takes
+   * effect as it is answered, so ordering writes by this is the order the server applied them, which
+   * arrival order is not once latency is injected.
+   */
+  readonly answered: number;
   /** RequestInfo verb: get, list, watch, create, update, patch, delete, deletecollection (or the HTTP method). */
   readonly verb: string;
   readonly group: string;
