@@ -60,8 +60,8 @@ describe('leader election on a real Lease', () => {
     measured.releaseToLeader = led - released;
     measured.sigtermToLeader = led - signalled;
     expect(measured.releaseToLeader).toBeLessThan(MAX_POLL_MS + 500);
-    await env.createSink('after-release');
-    expect((await ready('after-release')).code).toBe(0);
+    await env.createSink('released');
+    expect((await ready('released')).code).toBe(0);
   });
 
   it('SIGKILL the leader: the other replica takes over within the lease duration and finishes the work', async () => {
