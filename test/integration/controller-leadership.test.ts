@@ -123,6 +123,15 @@ describe('leadership fences every write', () => {
     expect(writers('drain-stuck').length).toBe(patchesBefore);
   }, 30_000);
 
+  it('fails /healthz once the process is marked failed', async () => {
+    const a = await env.start('failed-a', elect('failed'));
+    await eventually('failed-a leads', () => a.isLeader());
+    expect(await healthz(a)).toBe(200);
+    a.markFailed();
+    expect(await healthz(a)).toBe(503);
+    await a.stop();
+  });
+
   it('exports per-provision readiness only while leading', async () => {
     const a = await env.start('series-a', elect('series'));
     await eventually('series-a leads', () => a.isLeader());
