@@ -334,7 +334,7 @@ describe('ControllerLoop', () => {
     await h.settle();
     await Promise.all([stopping, interrupting]);
     expect(h.kube.calls).not.toContain('provisions.patchStatus');
-    expect(h.loop.queue.len()).toBe(1);
+    expect([...h.loop.queue.pendingDeadlines().keys()]).toEqual([KEY]);
   });
 
   it('publishes readiness per provision and drops the series when the provision is deleted', async () => {

@@ -24,6 +24,9 @@ export interface ControllerLoopOptions {
   readonly holdsLeadership?: () => boolean;
 }
 
+/** When a key interrupted by the end of a term is looked at again, unless a new term starts first. */
+const INTERRUPTED_RETRY_MS = 1_000;
+
 /** A change that only touched status (our own writes, mostly) needs no reconcile. */
 export function onlyStatusChanged(old: CdmSinkProvision, next: CdmSinkProvision): boolean {
   const a = old.metadata;
@@ -158,9 +161,11 @@ export class ControllerLoop {
       metrics.activeWorkers(-1);
     }
     if (interrupted) {
-      // Not ours to finish any more; keep the key for whoever leads next (maybe us again).
+      // Not ours to finish any more; keep the key for whoever leads next (maybe us again: a new term queues
+      // everything at once). Later, not now: while leadership has lapsed but the step-down has not run
+      // yet (a busy event loop), an immediate retry would spin through reconciles that cannot write.
       this.queue.done(key);
-      this.queue.add(key);
+      this.queue.addAfter(key, INTERRUPTED_RETRY_MS);
       this.handledCount++;
       return;
     }

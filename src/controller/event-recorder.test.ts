@@ -5,6 +5,7 @@ import type { ReconcileEvent } from '../reconcile/types.js';
 import { FakeClock, flushAsync } from './clock.js';
 import { EventRecorder, type EventRecorderOptions } from './event-recorder.js';
 import type { EventClient } from './kube-ports.js';
+import { LeadershipFence } from './leadership-fence.js';
 import { silentLogger } from './logger.js';
 import { InMemoryKube } from './testing/in-memory-kube.js';
 import { aProvision } from './testing/provision-builder.js';
@@ -324,26 +325,28 @@ describe('EventRecorder', () => {
       const gated = gatedClient(kube);
       const events = recorder(kube, new FakeClock(), { client: gated.client });
       const provision = kube.create(aProvision('jira').build());
-      const lost = new AbortController();
-      const held = new AbortController();
+      const lost = new LeadershipFence();
+      const held = new LeadershipFence();
 
-      events.record(provision, { type: 'Normal', reason: 'First', message: 'in flight' }, held.signal);
+      events.record(provision, { type: 'Normal', reason: 'First', message: 'in flight' }, held);
       await flushAsync();
-      events.record(provision, { type: 'Warning', reason: 'Fenced', message: 'stale leader' }, lost.signal);
-      events.record(provision, { type: 'Normal', reason: 'Live', message: 'still leader' }, held.signal);
+      events.record(provision, { type: 'Warning', reason: 'Fenced', message: 'stale leader' }, lost);
+      events.record(provision, { type: 'Normal', reason: 'Live', message: 'still leader' }, held);
       events.record(provision, { type: 'Normal', reason: 'Unfenced', message: 'no signal' });
-      lost.abort();
+      lost.revoke();
       gated.release();
       await events.flush(1_000);
 
       expect(kube.createdEvents.map((e) => e.reason)).toEqual(['First', 'Live', 'Unfenced']);
     });
 
-    it('ignores an event recorded with an already aborted fence, without spending a token', async () => {
+    it('ignores an event recorded with an already revoked fence, without spending a token', async () => {
       const kube = new InMemoryKube();
       const events = recorder(kube, new FakeClock(), { spamBurst: 1 });
       const provision = kube.create(aProvision('jira').build());
-      events.record(provision, failure, AbortSignal.abort());
+      const revoked = new LeadershipFence();
+      revoked.revoke();
+      events.record(provision, failure, revoked);
       expect(events.pending()).toBe(0);
       events.record(provision, failure);
       await events.flush(1_000);

@@ -6,6 +6,7 @@ import type { ReconcileEvent } from '../reconcile/types.js';
 import { describeApiError, isNotFound } from './api-errors.js';
 import { type Clock, sleep } from './clock.js';
 import type { EventClient } from './kube-ports.js';
+import type { WriteFence } from './leadership-fence.js';
 
 export interface EventRecorderOptions {
   readonly client: EventClient;
@@ -45,7 +46,7 @@ interface Queued {
   readonly event: ReconcileEvent;
   readonly message: string;
   readonly at: Date;
-  readonly fence: AbortSignal | undefined;
+  readonly fence: WriteFence | undefined;
 }
 
 /** An Event `message` is capped server-side; keep well inside it. */
@@ -64,7 +65,7 @@ const DROP_LOG_INTERVAL_MS = 60_000;
  *   keeps a key stuck in a fast retry loop from flooding etcd with writes.
  * - A repeat (same object, type, reason and message) bumps `count` and `lastTimestamp` on the existing
  *   Event rather than creating another, as the correlator's aggregation does.
- * - An optional fence (the leadership signal) is checked just before each write, so a replica that lost
+ * - An optional fence (the leadership fence) is checked just before each write, so a replica that lost
  *   its lease stops speaking for the controller even for events it queued while it still led.
  *
  * Best effort throughout: failures are logged and never reach the caller. Messages are redacted before
@@ -87,11 +88,11 @@ export class EventRecorder {
 
   /**
    * Queues an event for sending and returns at once. Dropped (silently, bar a periodic debug line) when
-   * the object's spam budget is spent, the queue is full, `fence` is already aborted, or the recorder
-   * is closed; if `fence` aborts before the event's turn comes, it is dropped then.
+   * the object's spam budget is spent, the queue is full, `fence` is already revoked, or the recorder
+   * is closed; if `fence` is revoked before the event's turn comes, it is dropped then.
    */
-  record(provision: CdmSinkProvision, event: ReconcileEvent, fence?: AbortSignal): void {
-    if (this.closed || fence?.aborted) return;
+  record(provision: CdmSinkProvision, event: ReconcileEvent, fence?: WriteFence): void {
+    if (this.closed || fence?.revoked) return;
     try {
       const { namespace = 'default', name, uid, resourceVersion } = provision.metadata;
       const involvedObject = {
@@ -233,7 +234,7 @@ export class EventRecorder {
     try {
       const previous = this.seen.get(id);
       if (previous) {
-        if (fence?.aborted) return;
+        if (fence?.revoked) return;
         const count = previous.count + 1;
         try {
           await this.options.client.patch(previous.namespace, previous.name, {
@@ -248,7 +249,7 @@ export class EventRecorder {
           if (!isNotFound(error)) throw error;
         }
       }
-      if (fence?.aborted) return;
+      if (fence?.revoked) return;
       const created = await this.options.client.create(namespace, this.build(item));
       touch(this.seen, id, { name: created.metadata?.name ?? '', namespace, count: 1 }, max);
     } catch (error) {

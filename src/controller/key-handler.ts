@@ -104,7 +104,8 @@ async function reconcileProvision(
   if ((await updateStatus(key, provision, outcome.status, deps, fence)) === REVOKED) return INTERRUPTED;
   emit(provision, outcome.events, outcome.error, deps, fence);
   const { namespace = '', name } = provision.metadata;
-  deps.metrics.provisionReady(namespace, name, outcome.ready);
+  // Only a leader reports readiness; one that stepped down during the status write already cleared it.
+  if (!fence.revoked) deps.metrics.provisionReady(namespace, name, outcome.ready);
   deps.metrics.statementsApplied(outcome.statementsApplied);
   countReason(deps.metrics, outcome.status, outcome.error);
   logOutcome(deps.logger, key, provision, outcome.statementsApplied, outcome.error);
@@ -173,7 +174,7 @@ function emit(
   if (error && !events.some((e) => e.type === 'Warning' && e.reason === error.reason)) {
     all.push({ type: 'Warning', reason: error.reason, message: error.message });
   }
-  for (const event of all) deps.events.record(provision, event, fence.signal);
+  for (const event of all) deps.events.record(provision, event, fence);
 }
 
 function countReason(

@@ -14,7 +14,7 @@ describe('LeadershipFence', () => {
       }),
     ).toBe(REVOKED);
     expect(called).toBe(false);
-    expect(fence.signal.aborted).toBe(true);
+    expect(fence.revoked).toBe(true);
   });
 
   it('refuses writes once leadership has lapsed, before anyone revoked it', async () => {

@@ -1,5 +1,11 @@
 import { type Clock, settleWithin } from './clock.js';
 
+/** What a writer asks before each write; the Event recorder takes only this. */
+export interface WriteFence {
+  /** True once no more writes may begin. */
+  readonly revoked: boolean;
+}
+
 /** Returned instead of a write's result when leadership was revoked before the write began. */
 export const REVOKED: unique symbol = Symbol('leadership revoked');
 
@@ -12,25 +18,20 @@ export const REVOKED: unique symbol = Symbol('leadership revoked');
  * Caveat: a write whose request is already on the wire when the fence is revoked still lands; `settled`
  * is how the owner waits for those before releasing the Lease.
  */
-export class LeadershipFence {
-  private readonly controller = new AbortController();
+export class LeadershipFence implements WriteFence {
+  private ended = false;
   private readonly writes = new Set<Promise<unknown>>();
 
   /** `holds` is asked before every write: leadership can lapse before anyone gets round to revoking it. */
   constructor(private readonly holds: () => boolean = () => true) {}
 
-  /** Aborts when the term ends; the Event recorder drops queued Events with it. */
-  get signal(): AbortSignal {
-    return this.controller.signal;
-  }
-
   /** Revoked, or leadership lapsed; either way, no more writes. */
   get revoked(): boolean {
-    return this.controller.signal.aborted || !this.holds();
+    return this.ended || !this.holds();
   }
 
   revoke(): void {
-    this.controller.abort();
+    this.ended = true;
   }
 
   /** Runs `write` unless the term has ended. */
