@@ -1,7 +1,7 @@
 import { type KubeConfig, Watch } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { untilAborted } from './abortable.js';
-import type { Clock, Timer } from './clock.js';
+import { type Clock, sleep, type Timer } from './clock.js';
 import { ExponentialFailureRateLimiter } from './rate-limiter.js';
 
 /**
@@ -93,7 +93,7 @@ class WatchStatusError extends Error {
  */
 export class InformerSupervisor<T extends ObjectWithMeta> {
   private readonly store = new Map<string, T>();
-  private readonly backoff: ExponentialFailureRateLimiter<'restart'>;
+  private readonly backoff: ExponentialFailureRateLimiter<'restart' | 'reopen'>;
   private readonly watchdogMs: number;
   private readonly resyncPeriodMs: number;
   private readonly watcher: Watch;
@@ -178,12 +178,29 @@ export class InformerSupervisor<T extends ObjectWithMeta> {
       let resourceVersion: string | undefined;
       for (;;) {
         resourceVersion ??= await this.relist(signal);
-        resourceVersion = await this.watchFrom(resourceVersion, timeoutSeconds, signal);
+        const ended = await this.watchFrom(resourceVersion, timeoutSeconds, signal);
+        resourceVersion = ended.resumeFrom;
+        if (ended.veryShort) await this.pauseBeforeReopening(signal);
+        else this.backoff.forget('reopen');
       }
     } catch (error) {
       // A stopped or superseded generation fails with its own abort; that is no reason to restart.
       if (!signal.aborted) this.restart(error);
     }
+  }
+
+  /**
+   * client-go's "very short watch": something in between (a proxy, a server shutting down) ends each
+   * watch as soon as it opens, with nothing sent. Reopening at once would hammer it in a tight loop, so
+   * the next one waits, with the restart backoff; nothing was lost, so no relist.
+   */
+  private async pauseBeforeReopening(signal: AbortSignal): Promise<void> {
+    const delay = this.backoff.when('reopen');
+    this.options.logger.warn(
+      { informer: this.options.name, delayMs: delay },
+      'watch ended as soon as it opened; waiting before reopening it',
+    );
+    await sleep(this.options.clock, delay, signal);
   }
 
   /** Lists and replaces the store with the result; returns the resourceVersion to watch from. */
@@ -210,11 +227,7 @@ export class InformerSupervisor<T extends ObjectWithMeta> {
    * from after a clean end, or `undefined` when the server no longer has that history (410: relist);
    * rejects on errors and when `signal` aborts.
    */
-  private watchFrom(
-    resourceVersion: string,
-    timeoutSeconds: number,
-    signal: AbortSignal,
-  ): Promise<string | undefined> {
+  private watchFrom(resourceVersion: string, timeoutSeconds: number, signal: AbortSignal): Promise<WatchEnd> {
     this.touch();
     return new Promise((resolve, reject) => {
       if (signal.aborted) {
@@ -224,6 +237,8 @@ export class InformerSupervisor<T extends ObjectWithMeta> {
       let latest = resourceVersion;
       let connection: AbortController | undefined;
       let ended = false;
+      let lines = 0;
+      const openedAt = this.options.clock.monotonic();
       const end = (settle: () => void) => {
         if (ended) return;
         ended = true;
@@ -236,12 +251,13 @@ export class InformerSupervisor<T extends ObjectWithMeta> {
 
       const onLine = (type: string, obj: unknown) => {
         if (ended) return;
+        lines++;
         this.touch();
         if (type === 'ERROR') {
           const status = (obj ?? {}) as { message?: unknown; code?: unknown; reason?: unknown };
           if (status.code === 410) {
             this.expired(status);
-            end(() => resolve(undefined));
+            end(() => resolve({ resumeFrom: undefined, veryShort: false }));
           } else {
             end(() => reject(new WatchStatusError(status)));
           }
@@ -260,10 +276,12 @@ export class InformerSupervisor<T extends ObjectWithMeta> {
         if (next) latest = next;
       };
       const onDone = (err: unknown) => {
-        if (!err) end(() => resolve(latest));
+        const lasted = this.options.clock.monotonic() - openedAt;
+        if (!err)
+          end(() => resolve({ resumeFrom: latest, veryShort: lines === 0 && lasted < VERY_SHORT_WATCH_MS }));
         else if (isGone(err)) {
           this.expired(err);
-          end(() => resolve(undefined));
+          end(() => resolve({ resumeFrom: undefined, veryShort: false }));
         } else end(() => reject(err));
       };
       // The 1.4 informer never asks for bookmarks; without them a healthy idle watch is indistinguishable
@@ -363,6 +381,15 @@ function isGone(err: unknown): boolean {
   const { statusCode, code } = (err ?? {}) as { statusCode?: unknown; code?: unknown };
   return statusCode === 410 || code === 410;
 }
+
+/** How a watch ended: where to resume (undefined: relist), and whether it ended as soon as it opened. */
+interface WatchEnd {
+  readonly resumeFrom: string | undefined;
+  readonly veryShort: boolean;
+}
+
+/** A watch that ends cleanly this soon, having sent nothing, is reopened only after a pause (client-go: 1 s). */
+const VERY_SHORT_WATCH_MS = 1_000;
 
 function randomBetween(min: number, max: number): number {
   return Math.floor(min + Math.random() * (max - min));

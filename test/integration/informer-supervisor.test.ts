@@ -1,6 +1,8 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CdmSinkProvision } from '../../src/api/types.js';
 import { realClock } from '../../src/controller/clock.js';
@@ -251,5 +253,52 @@ describe('InformerSupervisor', () => {
     const expired = harness.logs.filter((l) => l.msg === 'watch expired (410 Gone); re-listing');
     expect(expired.map((l) => l.level)).toEqual(['info']);
     expect(supervisor.restartCount()).toBe(0);
+  });
+
+  it('backs off when every watch ends the moment it opens, instead of reopening it in a tight loop', async () => {
+    // Something between us and the API server (a proxy, a server shutting down) answers each watch
+    // with an empty 200; LISTs work.
+    let watches = 0;
+    const server = http.createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (url.searchParams.get('watch') === 'true') {
+        watches++;
+        res.end();
+        return;
+      }
+      res.end(
+        JSON.stringify({ kind: 'CdmSinkProvisionList', metadata: { resourceVersion: '7' }, items: [] }),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const kubeConfig = new KubeConfig();
+      kubeConfig.loadFromOptions({
+        clusters: [{ name: 'c', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+        users: [{ name: 'u', token: 't' }],
+        contexts: [{ name: 'c', cluster: 'c', user: 'u' }],
+        currentContext: 'c',
+      });
+      harness = new Harness(api, {
+        kubeConfig,
+        list: provisionLister(kubeConfig, NAMESPACE),
+        restartBaseMs: 100,
+        restartCapMs: 1_000,
+      });
+      harness.supervisor.start();
+      await harness.supervisor.waitForSync();
+      await sleep(2_000);
+      await harness.supervisor.stop();
+      // With backoff from 100 ms: about five restarts in two seconds; without it, thousands of watches.
+      expect(watches).toBeLessThan(10);
+      expect(
+        harness.logs.some((l) => l.msg === 'watch ended as soon as it opened; waiting before reopening it'),
+      ).toBe(true);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
