@@ -159,7 +159,8 @@ describe('InformerSupervisor', () => {
       await eventually('a watchdog restart', () => supervisor.restartCount() === 1);
       createProvision(api, 'after-watchdog');
       await eventually('the new object', () => supervisor.get(key('after-watchdog')));
-      expect(api.openWatches).toBe(1);
+      // The relist may bring the object before the new watch is open.
+      await eventually('the new watch', () => api.openWatches === 1);
       expect(watches.peak()).toBe(1);
     } finally {
       watches.stop();
