@@ -4,7 +4,7 @@ import type { CdmSinkProvision } from '../api/types.js';
 import { redactSecrets } from '../errors/index.js';
 import type { ReconcileEvent } from '../reconcile/types.js';
 import { describeApiError, isNotFound } from './api-errors.js';
-import { type Clock, sleep } from './clock.js';
+import { type Clock, settleWithin } from './clock.js';
 import type { EventClient } from './kube-ports.js';
 import type { WriteFence } from './leadership-fence.js';
 
@@ -134,18 +134,13 @@ export class EventRecorder {
   /** Resolves once everything accepted so far has been sent (or dropped), or after `timeoutMs`. */
   async flush(timeoutMs: number): Promise<void> {
     if (this.pending() === 0) return;
-    const deadline = new AbortController();
     let waiter!: () => void;
     const idle = new Promise<void>((resolve) => {
       waiter = resolve;
       this.idleWaiters.push(resolve);
     });
-    await Promise.race([
-      idle.then(() => deadline.abort()),
-      sleep(this.options.clock, timeoutMs, deadline.signal),
-    ]);
-    // Whichever won, release the other: the deadline's timer, or our place among the idle waiters.
-    deadline.abort();
+    await settleWithin(this.options.clock, timeoutMs, idle);
+    // On a timeout, give up our place among the idle waiters.
     const index = this.idleWaiters.indexOf(waiter);
     if (index >= 0) this.idleWaiters.splice(index, 1);
   }

@@ -23,6 +23,24 @@ function candidate(kube: InMemoryKube, clock: Clock, identity: string) {
   return { elector, log };
 }
 
+/** A FakeClock whose timers, once `loseTimers()` is called, never fire: a stuck elector or a busy event loop. */
+function timerLosingClock() {
+  const clock = new FakeClock();
+  let timersWork = true;
+  const losing: Clock = {
+    now: () => clock.now(),
+    monotonic: () => clock.monotonic(),
+    setTimer: (ms, fn) => clock.setTimer(ms, () => timersWork && fn()),
+  };
+  return {
+    clock,
+    losing,
+    loseTimers: () => {
+      timersWork = false;
+    },
+  };
+}
+
 /** `a` leads; `b` starts campaigning `afterMs` later. */
 async function leaderAndStandby(afterMs: number) {
   const kube = new InMemoryKube();
@@ -156,19 +174,13 @@ describe('LeaderElector', () => {
 
   it('reports itself unhealthy when it stops making progress', async () => {
     const kube = new InMemoryKube();
-    const clock = new FakeClock();
-    // A clock that loses every timer after the first attempt: the elector can no longer make progress.
-    let timersWork = true;
-    const lossy = {
-      now: () => clock.now(),
-      monotonic: () => clock.monotonic(),
-      setTimer: (ms: number, fn: () => void) => clock.setTimer(ms, () => timersWork && fn()),
-    };
-    const { elector } = candidate(kube, lossy, 'a');
+    // Every timer is lost after the first attempt: the elector can no longer make progress.
+    const { clock, losing, loseTimers } = timerLosingClock();
+    const { elector } = candidate(kube, losing, 'a');
     elector.start();
     await clock.advance(0);
     expect(elector.healthy()).toBe(true);
-    timersWork = false;
+    loseTimers();
     await clock.advance(TIMINGS.leaseDurationMs);
     expect(elector.healthy()).toBe(true);
     await clock.advance(TIMINGS.renewDeadlineMs + 3 * TIMINGS.retryPeriodMs);
@@ -177,14 +189,8 @@ describe('LeaderElector', () => {
 
   it('stops holding the lease renewDeadline after the renewal was sent, even when its timers run late', async () => {
     const kube = new InMemoryKube();
-    const clock = new FakeClock();
     // A busy event loop: no timer fires after the first renewal.
-    let timersWork = true;
-    const late = {
-      now: () => clock.now(),
-      monotonic: () => clock.monotonic(),
-      setTimer: (ms: number, fn: () => void) => clock.setTimer(ms, () => timersWork && fn()),
-    };
+    const { clock, losing: late, loseTimers } = timerLosingClock();
     // The first attempt's answer takes 4 s; the lease counts from when it was sent.
     let slow = 1;
     kube.leaseGate = () =>
@@ -193,7 +199,7 @@ describe('LeaderElector', () => {
     elector.start();
     await clock.advance(4_000);
     expect(elector.holdsLease()).toBe(true);
-    timersWork = false;
+    loseTimers();
     await clock.advance(TIMINGS.renewDeadlineMs - 4_000 - 1);
     expect(elector.holdsLease()).toBe(true);
     await clock.advance(1);

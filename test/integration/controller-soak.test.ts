@@ -92,18 +92,21 @@ describe(`two controller processes under chaos (${SECONDS} s, seed ${SEED})`, ()
       const names = Array.from({ length: PROVISIONS }, (_, i) => `soak-${i}`);
       const created: string[] = [];
       const actions: string[] = [];
-      const until = performance.now() + SECONDS * 1_000;
-      let terminated = 0;
-
-      while (performance.now() < until) {
-        // Keep work flowing: new provisions until all exist, then spec edits that need DDL.
-        for (let i = 0; i < 8 && created.length < names.length; i++) {
-          const name = names[created.length] as string;
+      /** Creates up to `n` of the provisions not created yet. */
+      const createNext = (n: number) => {
+        for (const name of names.slice(created.length, created.length + n)) {
           env.createProvision(
             aSinkProvision(name, { schema: `cdm_${name.replace('-', '_')}`, secret: 'soak-sink' }),
           );
           created.push(name);
         }
+      };
+      const until = performance.now() + SECONDS * 1_000;
+      let terminated = 0;
+
+      while (performance.now() < until) {
+        // Keep work flowing: new provisions until all exist, then spec edits that need DDL.
+        createNext(8);
         if (created.length === names.length) {
           for (let i = 0; i < 5; i++) {
             const current = env.provision(pick(created));
@@ -144,12 +147,7 @@ describe(`two controller processes under chaos (${SECONDS} s, seed ${SEED})`, ()
       }
       env.api.faults.reset();
       env.api.faults.delay(0);
-      for (const name of names.slice(created.length)) {
-        env.createProvision(
-          aSinkProvision(name, { schema: `cdm_${name.replace('-', '_')}`, secret: 'soak-sink' }),
-        );
-        created.push(name);
-      }
+      createNext(names.length);
       // Whatever the chaos left, two replicas run from here on.
       while (running().length < 2) await spawnReplica();
       await eventually(
