@@ -2,6 +2,7 @@ import { type KubeConfig, Watch } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { untilAborted } from './abortable.js';
 import { type Clock, sleep, type Timer } from './clock.js';
+import type { InformerMetrics } from './metrics.js';
 import { ExponentialFailureRateLimiter } from './rate-limiter.js';
 
 /**
@@ -42,6 +43,7 @@ export interface InformerSupervisorOptions<T extends ObjectWithMeta> {
   readonly listener: StoreListener<T>;
   readonly clock: Clock;
   readonly logger: Logger;
+  readonly metrics?: InformerMetrics;
   /** How often every known key is handed to `listener.resync` (default 10 min). */
   readonly resyncPeriodMs?: number;
   /** Restart a watch that showed no sign of life (event or bookmark) for this long (default 3 min). */
@@ -342,6 +344,7 @@ export class InformerSupervisor<T extends ObjectWithMeta> {
     if (healthy) this.backoff.forget('restart');
     const delay = this.backoff.when('restart');
     this.restarts++;
+    this.options.metrics?.watchRestarted(this.options.name);
     logger.warn(
       { informer: this.options.name, err: reason, delayMs: delay, restarts: this.restarts },
       'watch stopped; restarting',

@@ -105,7 +105,12 @@ async function reconcileProvision(
   emit(provision, outcome.events, outcome.error, deps, fence);
   const { namespace = '', name } = provision.metadata;
   // Only a leader reports readiness; one that stepped down during the status write already cleared it.
-  if (!fence.revoked) deps.metrics.provisionReady(namespace, name, outcome.ready);
+  if (!fence.revoked) {
+    deps.metrics.provisionStatus(namespace, name, {
+      ready: outcome.ready,
+      conditions: outcome.status.conditions ?? [],
+    });
+  }
   deps.metrics.statementsApplied(outcome.statementsApplied);
   countReason(deps.metrics, outcome.status, outcome.error);
   logOutcome(deps.logger, key, provision, outcome.statementsApplied, outcome.error);

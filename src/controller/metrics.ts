@@ -1,3 +1,4 @@
+import type { Condition } from '../api/types.js';
 import type { Reason } from '../errors/index.js';
 
 /**
@@ -43,7 +44,17 @@ export interface QueueMetrics {
   watch(source: ProcessingSource): void;
 }
 
-export interface ControllerMetrics {
+export interface ProvisionStatusSample {
+  readonly ready: boolean;
+  readonly conditions: readonly Pick<Condition, 'type' | 'status' | 'reason'>[];
+}
+
+/** Raised when the informer's list/watch restarts after an error or its watchdog; the `informer` is its name. */
+export interface InformerMetrics {
+  watchRestarted(informer: string): void;
+}
+
+export interface ControllerMetrics extends InformerMetrics {
   readonly queue: QueueMetrics;
   reconciled(result: ReconcileResult, seconds: number): void;
   reconcileError(): void;
@@ -52,9 +63,10 @@ export interface ControllerMetrics {
   /** DDL statements a reconcile ran (0 for a no-op). */
   statementsApplied(count: number): void;
   leader(isLeader: boolean): void;
-  provisionReady(namespace: string, name: string, ready: boolean): void;
+  /** A reconcile's verdict: readiness, and the current Ready/Reconciling/Stalled conditions with their reasons. */
+  provisionStatus(namespace: string, name: string, status: ProvisionStatusSample): void;
   provisionRemoved(namespace: string, name: string): void;
-  /** Drops every provision's readiness series: a standby must not keep reporting what it no longer watches. */
+  /** Drops every provision's series: a standby must not keep reporting what it no longer watches. */
   clearProvisions(): void;
   /** A worker started (1) or finished (-1) a reconcile. */
   activeWorkers(delta: 1 | -1): void;
@@ -76,8 +88,9 @@ export const noopMetrics: ControllerMetrics = Object.freeze({
   reason() {},
   statementsApplied() {},
   leader() {},
-  provisionReady() {},
+  provisionStatus() {},
   provisionRemoved() {},
   clearProvisions() {},
   activeWorkers() {},
+  watchRestarted() {},
 });

@@ -104,10 +104,16 @@ describe('createPrometheusMetrics', () => {
     expect(await active()).toBe(0);
   });
 
-  it('drops every provision readiness series on clearProvisions', async () => {
+  it('drops every provision readiness and condition series on clearProvisions', async () => {
     const metrics = aMetrics();
-    metrics.provisionReady('data', 'jira', true);
-    metrics.provisionReady('ops', 'pager', false);
+    metrics.provisionStatus('data', 'jira', {
+      ready: true,
+      conditions: [cond('Ready', 'True', 'Provisioned')],
+    });
+    metrics.provisionStatus('ops', 'pager', {
+      ready: false,
+      conditions: [cond('Ready', 'False', 'Suspended')],
+    });
     let text = await metrics.registry.metrics();
     expect(text).toContain('cdm_sink_provision_ready{namespace="data",name="jira"} 1');
     expect(text).toContain('cdm_sink_provision_ready{namespace="ops",name="pager"} 0');
@@ -115,10 +121,60 @@ describe('createPrometheusMetrics', () => {
     metrics.clearProvisions();
     text = await metrics.registry.metrics();
     expect(text).not.toContain('cdm_sink_provision_ready{');
+    expect(text).not.toContain('cdm_sink_provision_condition{');
 
-    metrics.provisionReady('data', 'jira', false);
+    metrics.provisionStatus('data', 'jira', { ready: false, conditions: [] });
     expect(await metrics.registry.metrics()).toContain(
       'cdm_sink_provision_ready{namespace="data",name="jira"} 0',
     );
   });
+
+  it('exports one condition series per provision and type, replaced when the status or reason changes', async () => {
+    const metrics = aMetrics();
+    const series = async () =>
+      (await metrics.registry.metrics())
+        .split('\n')
+        .filter((l) => l.startsWith('cdm_sink_provision_condition{'));
+    metrics.provisionStatus('data', 'jira', {
+      ready: false,
+      conditions: [
+        cond('Ready', 'False', 'SecretNotFound'),
+        cond('Reconciling', 'False', 'SecretNotFound'),
+        cond('Stalled', 'True', 'SecretNotFound'),
+        cond('SomethingElse', 'True', 'Ignored'),
+      ],
+    });
+    expect(await series()).toEqual([
+      'cdm_sink_provision_condition{namespace="data",name="jira",type="Ready",status="False",reason="SecretNotFound"} 1',
+      'cdm_sink_provision_condition{namespace="data",name="jira",type="Reconciling",status="False",reason="SecretNotFound"} 1',
+      'cdm_sink_provision_condition{namespace="data",name="jira",type="Stalled",status="True",reason="SecretNotFound"} 1',
+    ]);
+
+    metrics.provisionStatus('data', 'jira', {
+      ready: true,
+      conditions: [cond('Ready', 'True', 'Provisioned'), cond('Stalled', 'False', 'Provisioned')],
+    });
+    expect(await series()).toEqual([
+      'cdm_sink_provision_condition{namespace="data",name="jira",type="Ready",status="True",reason="Provisioned"} 1',
+      'cdm_sink_provision_condition{namespace="data",name="jira",type="Stalled",status="False",reason="Provisioned"} 1',
+    ]);
+
+    metrics.provisionRemoved('data', 'jira');
+    expect(await series()).toEqual([]);
+    expect(await metrics.registry.metrics()).not.toContain('cdm_sink_provision_ready{');
+  });
+
+  it('counts watch restarts per informer', async () => {
+    const metrics = aMetrics();
+    metrics.watchRestarted('data');
+    metrics.watchRestarted('data');
+    metrics.watchRestarted('ops');
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('cdm_sink_watch_restarts_total{informer="data"} 2');
+    expect(text).toContain('cdm_sink_watch_restarts_total{informer="ops"} 1');
+  });
 });
+
+function cond(type: string, status: 'True' | 'False' | 'Unknown', reason: string) {
+  return { type, status, reason };
+}

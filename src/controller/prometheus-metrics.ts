@@ -4,6 +4,7 @@ import {
   type ControllerMetrics,
   type ProcessingSource,
   type ProcessingTimes,
+  type ProvisionStatusSample,
   RECONCILE_RESULTS,
   type ReconcileResult,
 } from './metrics.js';
@@ -31,6 +32,9 @@ function exponentialBuckets(start: number, factor: number, count: number): numbe
 
 /** controller-runtime's workqueue histogram buckets, 10 ns to 1000 s (`pkg/internal/metrics/workqueue.go`). */
 const WORKQUEUE_DURATION_BUCKETS = exponentialBuckets(10e-9, 10, 12);
+
+/** The kstatus conditions the controller writes (DESIGN §3); anything else in status is not exported. */
+const CONDITION_TYPES: ReadonlySet<string> = new Set(['Ready', 'Reconciling', 'Stalled']);
 
 const IDLE: ProcessingTimes = Object.freeze({ unfinishedSeconds: 0, longestSeconds: 0 });
 
@@ -146,6 +150,39 @@ export function createPrometheusMetrics(options: {
     labelNames: ['namespace', 'name'] as const,
     registers: [registry],
   });
+  // kube-state-metrics' `kube_customresource_status_condition` shape plus the reason, so a dashboard can count
+  // provisions by Ready status and reason and an alert can select Stalled or exclude Suspended. One series
+  // per provision and condition type: a changed status or reason replaces it (the old one is removed).
+  const condition = new Gauge({
+    name: 'cdm_sink_provision_condition',
+    help: 'A CdmSinkProvision condition (Ready, Reconciling, Stalled) with its current status and reason; always 1',
+    labelNames: ['namespace', 'name', 'type', 'status', 'reason'] as const,
+    registers: [registry],
+  });
+  const conditionSeries = new Map<string, Map<string, { status: string; reason: string }>>();
+  const removeConditions = (namespace: string, name: string) => {
+    const key = `${namespace}/${name}`;
+    for (const [type, { status, reason }] of conditionSeries.get(key) ?? []) {
+      condition.remove({ namespace, name, type, status, reason });
+    }
+    conditionSeries.delete(key);
+  };
+  const setConditions = (namespace: string, name: string, sample: ProvisionStatusSample) => {
+    removeConditions(namespace, name);
+    const series = new Map<string, { status: string; reason: string }>();
+    for (const { type, status, reason } of sample.conditions) {
+      if (!CONDITION_TYPES.has(type)) continue;
+      series.set(type, { status, reason });
+      condition.set({ namespace, name, type, status, reason }, 1);
+    }
+    conditionSeries.set(`${namespace}/${name}`, series);
+  };
+  const watchRestarts = new Counter({
+    name: 'cdm_sink_watch_restarts_total',
+    help: 'Times an informer restarted its list/watch after an error or a silent watch',
+    labelNames: ['informer'] as const,
+    registers: [registry],
+  });
   const reasons = new Counter({
     name: 'cdm_sink_reconcile_reason_total',
     help: 'Reconciles by the reason they ended with',
@@ -191,10 +228,20 @@ export function createPrometheusMetrics(options: {
     reason: (reason: Reason) => reasons.inc({ reason }),
     statementsApplied: (count: number) => statements.inc(count),
     leader: (isLeader: boolean) => leader.set({ name: leaseName }, isLeader ? 1 : 0),
-    provisionReady: (namespace: string, name: string, isReady: boolean) =>
-      ready.set({ namespace, name }, isReady ? 1 : 0),
-    provisionRemoved: (namespace: string, name: string) => ready.remove({ namespace, name }),
-    clearProvisions: () => ready.reset(),
+    provisionStatus(namespace: string, name: string, sample: ProvisionStatusSample) {
+      ready.set({ namespace, name }, sample.ready ? 1 : 0);
+      setConditions(namespace, name, sample);
+    },
+    provisionRemoved(namespace: string, name: string) {
+      ready.remove({ namespace, name });
+      removeConditions(namespace, name);
+    },
+    clearProvisions() {
+      ready.reset();
+      condition.reset();
+      conditionSeries.clear();
+    },
+    watchRestarted: (informer: string) => watchRestarts.inc({ informer }),
     activeWorkers: (delta: 1 | -1) => activeWorkers.inc({ controller }, delta),
   };
 }

@@ -184,6 +184,7 @@ export async function startController(options: StartControllerOptions): Promise<
         listener: loop.listener,
         clock,
         logger,
+        metrics,
         resyncPeriodMs,
         ...options.informer,
       }),

@@ -29,6 +29,8 @@ class Harness {
   readonly logs: LogLine[] = [];
   readonly added: string[] = [];
   readonly deleted: string[] = [];
+  /** Informer names, one per `watchRestarted` the supervisor reported to its metrics. */
+  readonly restartMetrics: string[] = [];
   readonly supervisor: InformerSupervisor<CdmSinkProvision>;
 
   constructor(
@@ -55,6 +57,7 @@ class Harness {
       },
       clock: realClock,
       logger: createLogger({ level: 'debug', destination }),
+      metrics: { watchRestarted: (informer) => this.restartMetrics.push(informer) },
       watchTimeoutSeconds: 300,
       ...options,
     });
@@ -205,6 +208,7 @@ describe('InformerSupervisor', () => {
       // The watch had been healthy, so backoff starts over; then it doubles while nothing recovers.
       expect(restarts.map((l) => l.delayMs)).toEqual([200, 400, 800]);
       expect(supervisor.restartCount()).toBe(3);
+      expect(harness.restartMetrics).toEqual([NAMESPACE, NAMESPACE, NAMESPACE]);
       expect(unhandled).toEqual([]);
 
       refresh.mockRestore();
