@@ -28,7 +28,7 @@ export default defineConfig({
           name: 'local',
           include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'examples/**/*.test.ts'],
           exclude: ['test/cluster/**', '**/node_modules/**'],
-          globalSetup: ['test/support/global-setup.ts'],
+          globalSetup: ['test/support/global-setup.ts', 'test/support/debian-tools-setup.ts'],
         },
       },
       {
@@ -41,7 +41,11 @@ export default defineConfig({
           name: 'cluster',
           sequence: { groupOrder: 1 },
           include: ['test/cluster/**/*.test.ts'],
-          globalSetup: ['test/support/global-setup.ts', 'test/support/control-plane/global-setup.ts'],
+          globalSetup: [
+            'test/support/global-setup.ts',
+            'test/support/control-plane/global-setup.ts',
+            'test/support/tools-global-setup.ts',
+          ],
           fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 300_000,

@@ -108,9 +108,9 @@ async function until(what: string, check: () => Promise<boolean> | boolean, dead
   }
 }
 
-/** The controller container's `NODE_OPTIONS` from manifests/deployment.yaml, so the bench runs it alike. */
+/** The controller container's `NODE_OPTIONS` from manifests/base/deployment.yaml, so the bench runs it alike. */
 async function deploymentNodeOptions(): Promise<string> {
-  const file = fileURLToPath(new URL('../manifests/deployment.yaml', import.meta.url));
+  const file = fileURLToPath(new URL('../manifests/base/deployment.yaml', import.meta.url));
   const deployment = parse(await readFile(file, 'utf8')) as {
     spec: { template: { spec: { containers: Array<{ env?: Array<{ name: string; value?: string }> }> } } };
   };

@@ -5,8 +5,14 @@ import { crdYaml } from '../src/api/crd-yaml.js';
 import { SPEC_VALIDATOR_FILE, specValidatorSource } from '../src/api/spec-validator-source.js';
 
 const root = path.resolve(import.meta.dirname, '..');
-// kustomize refuses files outside its base, so manifests/ carries its own copy, kept identical here.
-for (const file of [CRD_FILE, `manifests/crd/${path.basename(CRD_FILE)}`]) {
+// kustomize refuses files outside its base and Helm reads only files inside its chart, so manifests/ and
+// the chart carry their own copies, kept identical here.
+const copies = [
+  CRD_FILE,
+  `manifests/base/crd/${path.basename(CRD_FILE)}`,
+  `charts/cdm-sink-operator/files/${path.basename(CRD_FILE)}`,
+];
+for (const file of copies) {
   await mkdir(path.join(root, path.dirname(file)), { recursive: true });
   await writeFile(path.join(root, file), crdYaml());
   console.log(`wrote ${file}`);

@@ -63,6 +63,28 @@ export function kubectl(
   });
 }
 
+/** The helm built from Go modules (scripts/tools/build-helm.sh), run in the repository. */
+export function helm(args: readonly string[]): Promise<KubectlResult> {
+  return new Promise((resolve) => {
+    execFile(
+      inject('tools').helm,
+      args,
+      { cwd: REPO, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error && typeof error.code === 'number' ? error.code : error ? 1 : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+export async function helmOk(args: readonly string[]): Promise<string> {
+  const result = await helm(args);
+  if (result.code !== 0)
+    throw new Error(`helm ${args.join(' ')} exited ${result.code}:\n${result.stderr}${result.stdout}`);
+  return result.stdout;
+}
+
 /** kubectl that must succeed; its failure message is the test's. */
 export async function kubectlOk(
   args: readonly string[],

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { CRD_NAME, installOperator, kubectl, kubectlOk } from './cluster-env.js';
 
@@ -57,5 +57,26 @@ describe('install as the README says', () => {
       'jsonpath={.items[*].metadata.name}',
     ]);
     expect(names.split(' ').sort()).toEqual(['jira-cdm', 'support-desk']);
+  });
+
+  it('the namespaced install and the monitoring pack are accepted too (server-side dry run)', async () => {
+    await installOperator();
+    // Both name namespaces they do not create: the watched one, and the monitoring CRDs.
+    const created = await kubectl(['create', 'namespace', 'data-platform']);
+    if (created.code !== 0) expect(created.stderr).toMatch(/AlreadyExists/);
+    await kubectlOk(['apply', '--server-side', '-f', inject('tools').monitoringCrds]);
+    await kubectlOk([
+      'wait',
+      '--for=condition=Established',
+      '--timeout=60s',
+      'crd/prometheusrules.monitoring.coreos.com',
+    ]);
+    for (const dir of ['manifests/namespaced/', 'manifests/monitoring/']) {
+      const lines = (await kubectlOk(['apply', '--server-side', '--dry-run=server', '-k', dir]))
+        .trim()
+        .split('\n');
+      expect(lines.length, dir).toBeGreaterThan(2);
+      for (const line of lines) expect(line, dir).toMatch(/ serverside-applied \(server dry run\)$/);
+    }
   });
 });

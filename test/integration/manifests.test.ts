@@ -1,8 +1,9 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { monitoringCopies } from '../../scripts/monitoring-copies.js';
 import { API_GROUP_VERSION, KIND } from '../../src/api/types.js';
 import type { RunningController } from '../../src/controller/start-controller.js';
 import { freePort } from '../../src/postgres/embedded-server.js';
@@ -11,8 +12,12 @@ import { aSinkProvision, ControllerEnv, eventually, LEASE, NAMESPACE } from './c
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MANIFESTS = path.join(ROOT, 'manifests');
 
-/** Folders under manifests/ that are deliberately not resources of the kustomize base. */
-const NOT_IN_BASE = ['examples', 'argocd'];
+/** Folders under manifests/ that no install applies: sample provisions and Argo CD's own configuration. */
+const NOT_INSTALLED = ['examples', 'argocd'];
+/** Prometheus rule files (and their promtool tests): YAML, but not Kubernetes objects. */
+const RULE_FILES = ['monitoring/alerts.yaml', 'monitoring/alerts.test.yaml'];
+/** The kustomizations people apply: cluster-wide, namespaced, and the observability pack. */
+const INSTALLS = ['.', 'namespaced', 'monitoring'];
 
 interface Manifest {
   readonly apiVersion: string;
@@ -38,10 +43,22 @@ function parse(file: string): Manifest[] {
   });
 }
 
-const kustomization = parse(path.join(MANIFESTS, 'kustomization.yaml'))[0] as Manifest & {
-  resources: string[];
-};
-const base = kustomization.resources.flatMap((r) => parse(path.join(MANIFESTS, r)));
+/**
+ * The files a kustomization reaches through `resources` (folders are kustomizations themselves), as
+ * paths under manifests/. Patches are not applied: the cluster tests render with the real kubectl.
+ */
+function resourceFiles(dir: string): string[] {
+  const file = path.join(MANIFESTS, dir, 'kustomization.yaml');
+  const { resources = [] } = parse(file)[0] as Manifest & { resources?: string[] };
+  return resources.flatMap((r) => {
+    const target = path.join(MANIFESTS, dir, r);
+    if (!existsSync(target)) throw new Error(`${relative(file)} lists ${r}, which does not exist`);
+    return statSync(target).isDirectory() ? resourceFiles(relative(target)) : [relative(target)];
+  });
+}
+
+/** The cluster-wide install, `kubectl apply -k manifests/`. */
+const base = resourceFiles('.').flatMap((f) => parse(path.join(MANIFESTS, f)));
 const ofKind = (kind: string) => base.filter((m) => m.kind === kind);
 
 interface Rule {
@@ -65,24 +82,65 @@ function grants(kind: 'ClusterRole' | 'Role'): Set<string> {
 }
 
 describe('manifests/', () => {
-  it('parses every YAML file', () => {
+  it('parses every YAML file, each a Kubernetes object but for the Prometheus rule files', () => {
     const yamlFiles = filesUnder(MANIFESTS).filter(isYaml);
     expect(yamlFiles.length).toBeGreaterThan(8);
-    for (const file of yamlFiles)
-      for (const doc of parse(file)) expect(doc.kind, relative(file)).toBeTruthy();
+    for (const file of yamlFiles) {
+      const docs = parse(file);
+      if (RULE_FILES.includes(relative(file))) continue;
+      for (const doc of docs) expect(doc.kind, relative(file)).toBeTruthy();
+    }
   });
 
-  it('lists every file of the base in kustomization.yaml, and nothing that does not exist', () => {
+  it('applies every manifest file through one of the installs, and lists nothing that does not exist', () => {
+    const reached = new Set(INSTALLS.flatMap(resourceFiles));
     const files = filesUnder(MANIFESTS)
       .filter(isYaml)
       .map(relative)
-      .filter((f) => f !== 'kustomization.yaml' && !NOT_IN_BASE.some((dir) => f.startsWith(`${dir}/`)));
-    expect([...kustomization.resources].sort()).toEqual(files.sort());
+      .filter(
+        (f) =>
+          path.basename(f) !== 'kustomization.yaml' &&
+          !RULE_FILES.includes(f) &&
+          !NOT_INSTALLED.some((dir) => f.startsWith(`${dir}/`)),
+      );
+    expect([...reached].sort()).toEqual(files.sort());
   });
 
-  it('ships the generated CRD unchanged', () => {
-    const copy = readFileSync(path.join(MANIFESTS, 'crd/cdm.nucleus.io_cdmsinkprovisions.yaml'), 'utf8');
-    expect(copy).toBe(readFileSync(path.join(ROOT, 'crds/cdm.nucleus.io_cdmsinkprovisions.yaml'), 'utf8'));
+  it('ships the generated CRD unchanged, in the kustomize base and in the chart', () => {
+    const generated = readFileSync(path.join(ROOT, 'crds/cdm.nucleus.io_cdmsinkprovisions.yaml'), 'utf8');
+    for (const copy of [
+      'manifests/base/crd/cdm.nucleus.io_cdmsinkprovisions.yaml',
+      'charts/cdm-sink-operator/files/cdm.nucleus.io_cdmsinkprovisions.yaml',
+    ]) {
+      expect(readFileSync(path.join(ROOT, copy), 'utf8'), `${copy} is stale: npm run gen:crds`).toBe(
+        generated,
+      );
+    }
+  });
+
+  it('ships the monitoring copies generated from alerts.yaml and the dashboard', () => {
+    for (const [file, content] of monitoringCopies(ROOT)) {
+      expect(readFileSync(path.join(ROOT, file), 'utf8'), `${file} is stale: npm run gen:monitoring`).toBe(
+        content,
+      );
+    }
+  });
+
+  it('grants a watched namespace of the namespaced install exactly what the ClusterRole grants', () => {
+    const [role, binding] = parse(path.join(MANIFESTS, 'namespaced/watched-namespace-rbac.yaml'));
+    expect(role!.kind).toBe('Role');
+    expect(role!.rules).toEqual(ofKind('ClusterRole')[0]!.rules);
+    expect(binding!.subjects).toEqual(ofKind('ClusterRoleBinding')[0]!.subjects);
+    expect(resourceFiles('namespaced').filter((f) => f.startsWith('rbac/'))).toEqual([]);
+  });
+
+  it('keeps one replica available through voluntary disruptions', () => {
+    const [budget] = ofKind('PodDisruptionBudget') as Array<Manifest & { spec: object }>;
+    const [deployment] = ofKind('Deployment') as Array<Manifest & { spec: DeploymentSpec }>;
+    expect(budget!.spec).toEqual({
+      maxUnavailable: 1,
+      selector: { matchLabels: deployment!.spec.selector.matchLabels },
+    });
   });
 
   it('runs the controller hardened, with probes, downward-API identity and leader election', () => {
@@ -101,7 +159,10 @@ describe('manifests/', () => {
       runAsNonRoot: true,
       capabilities: { drop: ['ALL'] },
     });
+    expect(container.startupProbe.httpGet).toEqual({ path: '/healthz', port: 'health' });
     expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'health' });
+    // Liveness waits for the startup probe instead of guessing a delay.
+    expect(container.livenessProbe).not.toHaveProperty('initialDelaySeconds');
     expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'health' });
     expect(container.ports).toContainEqual({ name: 'health', containerPort: 8081 });
     expect(container.resources.requests).toBeDefined();
@@ -126,6 +187,7 @@ describe('manifests/', () => {
 
 interface DeploymentSpec {
   replicas: number;
+  selector: { matchLabels: Record<string, string> };
   template: {
     spec: {
       serviceAccountName: string;
@@ -133,6 +195,7 @@ interface DeploymentSpec {
       containers: Array<{
         args: string[];
         securityContext: object;
+        startupProbe: { httpGet: object };
         livenessProbe: { httpGet: object };
         readinessProbe: { httpGet: object };
         ports: object[];
