@@ -136,7 +136,7 @@ async function runCommand(command: CommandName, rest: readonly string[], context
   const inputs = await readInputs(files, () => readCappedStream(context.stdin()));
   if (command === 'validate') {
     const { validateCommand } = await import('./commands/validate.js');
-    return validateCommand(inputs, format, io);
+    return validateCommand(inputs, format, io, { allowNoProvisions: args.values.has('allow-no-provisions') });
   }
   if (inputs.errors.length > 0) {
     const { rejectInput } = await import('./input-report.js');

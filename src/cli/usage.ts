@@ -9,7 +9,7 @@ const INPUT_FLAGS = {
 const DATABASE_FLAGS = { 'database-url': {}, 'catalog-url': {} } as const;
 
 export const COMMAND_FLAGS = {
-  validate: INPUT_FLAGS,
+  validate: { ...INPUT_FLAGS, 'allow-no-provisions': { boolean: true } },
   plan: { ...INPUT_FLAGS, ...DATABASE_FLAGS },
   apply: { ...INPUT_FLAGS, ...DATABASE_FLAGS },
 } as const;
@@ -60,23 +60,29 @@ ${exitCodes(
 )}`;
 
 const COMMANDS: Readonly<Record<CommandName, string>> = {
-  validate: `Usage: cdm-sink validate -f PATH… [-o text|json]
+  validate: `Usage: cdm-sink validate -f PATH… [--allow-no-provisions] [-o text|json]
 
 Checks manifests offline, as the API server and the controller would, and names the file, document,
 field path and fix of each problem. Connects to nothing.
 
 Flags:
 ${INPUT_HELP}
+  --allow-no-provisions input without any CdmSinkProvision passes (a note on stderr), e.g. in a
+                        pull-request check over every changed manifest
 ${HELP_HELP}
 
 Examples:
   cdm-sink validate -f manifests/examples/
   kustomize build overlays/prod | cdm-sink validate -f -
   cdm-sink validate -f sink.yaml -o json
+  git diff --name-only --diff-filter=d main -- '*.yaml' | sed 's/^/-f /' | xargs -r cdm-sink validate --allow-no-provisions
 
 ${OUTPUT}
 
-${exitCodes('every provision is valid', 'an input error, or no CdmSinkProvision in the input')}`,
+${exitCodes(
+  'every provision is valid',
+  'an input error, or no CdmSinkProvision in the input (unless --allow-no-provisions)',
+)}`,
   plan: `Usage: cdm-sink plan -f PATH… [--database-url URL] [--catalog-url URL] [-o text|json]
 
 Prints every statement and catalog change apply would make, per provision; changes nothing. The

@@ -160,4 +160,31 @@ describe('cdm-sink input errors (subprocess)', () => {
       await counter.close();
     }
   });
+
+  it('validate --allow-no-provisions accepts input without a CdmSinkProvision, and still checks the rest', async () => {
+    // A pull-request check hands validate every changed manifest; a change holding no provision passes.
+    const others = path.join(dir, 'only-others.yaml');
+    await writeFile(others, 'apiVersion: apps/v1\nkind: Deployment\nmetadata: { name: worker }\n');
+    const text = await runCli(['validate', '--allow-no-provisions', '-f', others]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toBe('0 provision(s) valid\n');
+    expect(text.stderr).toBe(
+      'note: no CdmSinkProvision found in the given manifests (1 document of another kind ignored: Deployment)\n',
+    );
+    const json = await runCli(['validate', '--allow-no-provisions', '-f', others, '-o', 'json']);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual({ command: 'validate', ok: true, provisions: [], errors: [] });
+
+    // Everything else is still an error: a broken file, an invalid provision.
+    const broken = path.join(dir, 'broken.yaml');
+    await writeFile(broken, 'kind: [unclosed\n');
+    const invalid = await runCli(['validate', '--allow-no-provisions', '-f', others, '-f', broken]);
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toContain('broken.yaml');
+
+    // Only validate takes it: plan and apply with nothing to do is a mistake worth stopping on.
+    const plan = await runCli(['plan', '--allow-no-provisions', '-f', others]);
+    expect(plan.code).toBe(2);
+    expect(plan.stderr).toMatch(/--allow-no-provisions/);
+  });
 });
