@@ -1,9 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { REPO } from '../support/cli.js';
-import { helm, helmOk, installOperator, kubectl, kubectlOk } from './cluster-env.js';
+import { controlPlane, helm, helmOk, installOperator, kubectl, kubectlOk } from './cluster-env.js';
 
 const CHART = 'charts/cdm-sink-operator';
 const FULL_VALUES = `${CHART}/ci/full-values.yaml`;
@@ -149,6 +150,47 @@ describe('the Helm chart, checked by helm and the real API server', () => {
       expect(result.code, args.join(' ')).not.toBe(0);
       expect(result.stderr, args.join(' ')).toMatch(message);
     }
+  });
+
+  it('installs, upgrades and uninstalls with helm itself against the real API server', async () => {
+    // The CRD stays with the kustomize install other files use (helm would refuse to adopt it).
+    const release = `helm-${randomBytes(3).toString('hex')}`;
+    const watched = `${release}-watched`;
+    await kubectlOk(['create', 'namespace', watched]);
+    const kubeconfig = `--kubeconfig=${controlPlane().kubeconfig}`;
+    const common = [CHART, '--namespace', release, kubeconfig, '--set', 'crds.create=false'];
+    await helmOk([
+      'install',
+      'cdm-sink-operator',
+      ...common,
+      '--create-namespace',
+      '--set',
+      `watchNamespaces={${watched}}`,
+    ]);
+    const names = async (kind: string, namespace: string) =>
+      (await kubectlOk(['get', kind, '-n', namespace, '-o', 'jsonpath={.items[*].metadata.name}']))
+        .split(' ')
+        .filter(Boolean);
+    expect(await names('deployment', release)).toEqual(['cdm-sink-operator']);
+    expect(await names('poddisruptionbudget', release)).toEqual(['cdm-sink-operator']);
+    expect(await names('role', watched)).toEqual(['cdm-sink-operator']);
+
+    await helmOk(['upgrade', 'cdm-sink-operator', ...common, '--reuse-values', '--set', 'logLevel=debug']);
+    const args = JSON.parse(
+      await kubectlOk([
+        'get',
+        'deployment/cdm-sink-operator',
+        '-n',
+        release,
+        '-o',
+        'jsonpath={.spec.template.spec.containers[0].args}',
+      ]),
+    ) as string[];
+    expect(args).toEqual(expect.arrayContaining(['--log-level=debug', `--namespace=${watched}`]));
+
+    await helmOk(['uninstall', 'cdm-sink-operator', '--namespace', release, kubeconfig, '--wait']);
+    expect(await names('deployment', release)).toEqual([]);
+    expect(await names('role', watched)).toEqual([]);
   });
 
   it('keeps the CRD on uninstall and versions the chart with the package', async () => {
