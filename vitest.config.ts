@@ -28,7 +28,7 @@ export default defineConfig({
           name: 'local',
           include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'examples/**/*.test.ts'],
           exclude: ['test/cluster/**', '**/node_modules/**'],
-          globalSetup: ['test/support/global-setup.ts', 'test/support/debian-tools-setup.ts'],
+          globalSetup: ['test/support/global-setup.ts', 'test/support/local-tools-setup.ts'],
         },
       },
       {

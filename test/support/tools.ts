@@ -16,6 +16,8 @@ export interface ToolsContext {
 declare module 'vitest' {
   export interface ProvidedContext {
     tools: ToolsContext;
+    /** flux-health (scripts/tools/flux-health/): Flux's status reader for `healthCheckExprs`. */
+    fluxHealth: string;
   }
 }
 
@@ -40,7 +42,11 @@ export async function buildTools(): Promise<ToolsContext> {
   return { helm, monitoringCrds };
 }
 
-/** promtool and lua5.4 for the operations-pack tests: installed from Debian's packages when missing and possible. */
+export function buildFluxHealth(): Promise<string> {
+  return tool('build-flux-health.sh');
+}
+
+/** promtool, lua5.4 and jq for the operations-pack tests: installed from Debian's packages when missing and possible. */
 export async function ensureDebianTools(): Promise<void> {
   await tool('install-debian-packages.sh');
 }
