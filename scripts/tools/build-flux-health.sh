@@ -4,8 +4,8 @@
 # modules into the tools cache when missing (a few minutes the first time; instant after).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-# shellcheck source=go-binary.sh
-source "$here/go-binary.sh"
+# shellcheck source=build-once.sh
+source "$here/build-once.sh"
 # The cache folder is named after the sources, so an edit of main.go or a dependency bump builds anew.
 digest=$(cat "$here/flux-health/main.go" "$here/flux-health/go.sum" | sha256sum | cut -c1-12)
 go_binary "$here/flux-health" . flux-health "flux-health-$digest"

@@ -10,8 +10,8 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=versions.env
 source "$here/versions.env"
-# shellcheck source=go-binary.sh
-source "$here/go-binary.sh"
+# shellcheck source=build-once.sh
+source "$here/build-once.sh"
 
 if [[ -n "${CDM_HELM:-}" ]]; then
   if [[ ! -x "$CDM_HELM" ]]; then

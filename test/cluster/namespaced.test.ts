@@ -54,6 +54,49 @@ const INSTALLS: ReadonlyArray<{
 
 const suffix = () => randomBytes(3).toString('hex');
 
+/**
+ * A rendered install applied for real, and its controller started as its Deployment would run it: the
+ * rendered ServiceAccount's token, the Deployment's own arguments but for the ports (each test process
+ * takes free ones), the Lease in the install's namespace.
+ */
+async function applyInstall(env: ClusterEnv, system: string, text: string) {
+  const objects = parseAllDocuments(text).map((d) => d.toJS() as Rendered);
+  await kubectlOk(['apply', '--server-side', '-f', '-'], { input: text });
+  const account = objects.find((o) => o.kind === 'ServiceAccount')!;
+  const kubeconfig = await env.serviceAccountKubeconfig(account.metadata.name, system);
+  const args = objects
+    .find((o) => o.kind === 'Deployment')!
+    .spec!.template!.spec.containers[0]!.args.filter(
+      (a) => a !== 'controller' && !/^--(metrics|health)-port=/.test(a),
+    );
+  const leaseName = args.find((a) => a.startsWith('--lease-name='))!.slice('--lease-name='.length);
+  const start = (identity: string) => {
+    const controller = new ControllerProcess({
+      kubeconfig,
+      identity,
+      leaseName,
+      leaseNamespace: system,
+      args,
+    });
+    env.controllers.push(controller);
+    return controller;
+  };
+  return { objects, kubeconfig, args, start };
+}
+
+/** `kubectl wait` for Ready; its stderr is empty when the provision got there. */
+async function waitReady(namespace: string, name: string): Promise<string> {
+  const result = await kubectl([
+    'wait',
+    `cdmsink/${name}`,
+    '-n',
+    namespace,
+    '--for=condition=Ready',
+    '--timeout=60s',
+  ]);
+  return result.stderr;
+}
+
 describe.each(INSTALLS)('$name', ({ render }) => {
   let env: ClusterEnv;
   let system: string;
@@ -64,6 +107,7 @@ describe.each(INSTALLS)('$name', ({ render }) => {
   let objects: Rendered[];
   let kubeconfig: string;
   let args: string[];
+  let start: (identity: string) => ControllerProcess;
 
   beforeAll(async () => {
     await installOperator();
@@ -72,34 +116,15 @@ describe.each(INSTALLS)('$name', ({ render }) => {
     other = `ns-other-${suffix()}`;
     outside = `ns-outside-${suffix()}`;
     for (const namespace of [system, other, outside]) await kubectlOk(['create', 'namespace', namespace]);
-    const text = await render(system, [env.namespace, other]);
-    objects = parseAllDocuments(text).map((d) => d.toJS() as Rendered);
-    await kubectlOk(['apply', '--server-side', '-f', '-'], { input: text });
-
-    const account = objects.find((o) => o.kind === 'ServiceAccount')!;
-    kubeconfig = await env.serviceAccountKubeconfig(account.metadata.name, system);
-    const deployment = objects.find((o) => o.kind === 'Deployment')!;
-    // The Deployment's own arguments, but for the ports: each test process takes free ones.
-    args = deployment.spec!.template!.spec.containers[0]!.args.filter(
-      (a) => a !== 'controller' && !/^--(metrics|health)-port=/.test(a),
-    );
+    ({ objects, kubeconfig, args, start } = await applyInstall(
+      env,
+      system,
+      await render(system, [env.namespace, other]),
+    ));
   });
   afterAll(async () => {
     await env?.close();
   });
-
-  const leaseName = () => args.find((a) => a.startsWith('--lease-name='))!.slice('--lease-name='.length);
-  const start = (identity: string) => {
-    const controller = new ControllerProcess({
-      kubeconfig,
-      identity,
-      leaseName: leaseName(),
-      leaseNamespace: system,
-      args,
-    });
-    env.controllers.push(controller);
-    return controller;
-  };
 
   it('grants nothing cluster-wide: no ClusterRole, Roles only in the watched namespaces', () => {
     expect(objects.filter((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding')).toEqual([]);
@@ -131,15 +156,7 @@ describe.each(INSTALLS)('$name', ({ render }) => {
       body: { ...stray, metadata: { ...stray.metadata, namespace: outside } },
     });
     await env.createSink('inside');
-    const ready = await kubectl([
-      'wait',
-      'cdmsink/inside',
-      '-n',
-      env.namespace,
-      '--for=condition=Ready',
-      '--timeout=60s',
-    ]);
-    expect(ready.stderr).toBe('');
+    expect(await waitReady(env.namespace, 'inside')).toBe('');
     expect(await env.tables('cdm_inside')).not.toEqual([]);
 
     // A resync later, the provision outside is still untouched: no finalizer, no status, no table.
@@ -188,28 +205,12 @@ describe('the chart shipped timings: SIGTERM hands the Lease over at once', () =
   it('the standby leads within 2.2 retry periods of the release', async () => {
     const system = `ns-system-${suffix()}`;
     await kubectlOk(['create', 'namespace', system]);
-    const text = await INSTALLS[0]!.render(system, [env.namespace]);
-    await kubectlOk(['apply', '--server-side', '-f', '-'], { input: text });
-    const objects = parseAllDocuments(text).map((d) => d.toJS() as Rendered);
-    const account = objects.find((o) => o.kind === 'ServiceAccount')!;
-    const kubeconfig = await env.serviceAccountKubeconfig(account.metadata.name, system);
-    const args = objects
-      .find((o) => o.kind === 'Deployment')!
-      .spec!.template!.spec.containers[0]!.args.filter(
-        (a) => a !== 'controller' && !/^--(metrics|health)-port=/.test(a),
-      );
+    const { args, start } = await applyInstall(
+      env,
+      system,
+      await INSTALLS[0]!.render(system, [env.namespace]),
+    );
     expect(args).toEqual(expect.arrayContaining(['--lease-duration=15s', '--retry-period=2s']));
-    const start = (identity: string) => {
-      const controller = new ControllerProcess({
-        kubeconfig,
-        identity,
-        leaseName: 'cdm-sink-controller',
-        leaseNamespace: system,
-        args,
-      });
-      env.controllers.push(controller);
-      return controller;
-    };
     const loggedAt = (controller: ControllerProcess, message: string) => {
       const line = controller.lines.find((l) => l.msg === message);
       return typeof line?.time === 'number' ? line.time : undefined;
@@ -231,14 +232,6 @@ describe('the chart shipped timings: SIGTERM hands the Lease over at once', () =
     expect(measured.releaseToLeader).toBeLessThan(2.2 * RETRY_PERIOD_MS + 500);
 
     await env.createSink('afterhandover');
-    const ready = await kubectl([
-      'wait',
-      'cdmsink/afterhandover',
-      '-n',
-      env.namespace,
-      '--for=condition=Ready',
-      '--timeout=60s',
-    ]);
-    expect(ready.stderr).toBe('');
+    expect(await waitReady(env.namespace, 'afterhandover')).toBe('');
   });
 });
