@@ -103,14 +103,7 @@ async function reconcileProvision(
   const outcome = await deps.reconcile(provision, deps.reconcileDeps, { mode: 'apply' });
   if ((await updateStatus(key, provision, outcome.status, deps, fence)) === REVOKED) return INTERRUPTED;
   emit(provision, outcome.events, outcome.error, deps, fence);
-  const { namespace = '', name } = provision.metadata;
-  // Only a leader reports readiness; one that stepped down during the status write already cleared it.
-  if (!fence.revoked) {
-    deps.metrics.provisionStatus(namespace, name, {
-      ready: outcome.ready,
-      conditions: outcome.status.conditions ?? [],
-    });
-  }
+  reportStatus(provision, outcome.ready, outcome.status, deps, fence);
   deps.metrics.statementsApplied(outcome.statementsApplied);
   countReason(deps.metrics, outcome.status, outcome.error);
   logOutcome(deps.logger, key, provision, outcome.statementsApplied, outcome.error);
@@ -140,8 +133,23 @@ async function finalizeProvision(
   }
   // Cleanup could not finish: the finalizer stays, and the status says why.
   if ((await updateStatus(key, provision, outcome.status, deps, fence)) === REVOKED) return INTERRUPTED;
+  // A deletion that waits or is blocked is not Ready; its metrics say so, as its status does.
+  reportStatus(provision, false, outcome.status, deps, fence);
   logOutcome(deps.logger, key, provision, 0, outcome.error);
   return { requeue: outcome.error ? errorPolicy(outcome.error) : outcome.action, error: outcome.error };
+}
+
+/** Only a leader reports a provision's status; one that stepped down during the write already cleared it. */
+function reportStatus(
+  provision: CdmSinkProvision,
+  ready: boolean,
+  status: CdmSinkProvisionStatus,
+  deps: KeyHandlerDeps,
+  fence: LeadershipFence,
+): void {
+  if (fence.revoked) return;
+  const { namespace = '', name } = provision.metadata;
+  deps.metrics.provisionStatus(namespace, name, { ready, conditions: status.conditions ?? [] });
 }
 
 /**

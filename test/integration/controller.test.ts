@@ -139,6 +139,42 @@ describe('controller against the fake API server and real Postgres', () => {
     expect(await env.tables('cdm_stuck')).toEqual([]);
   });
 
+  it('reports a blocked deletion in its metrics: not Ready, Stalled with the reason, until it is gone', async () => {
+    env.secret('blocked-sink', env.db.url);
+    env.createProvision(aSinkProvision('blocked', { schema: 'cdm_blocked', deletionPolicy: 'Delete' }));
+    await env.waitReady('blocked');
+    const series = async () => {
+      const text = await controller.metrics.registry.metrics();
+      return text
+        .split('\n')
+        .filter((l) => /^cdm_sink_provision_(ready|condition)\{.*name="blocked"/.test(l));
+    };
+    await eventually('blocked reported Ready', async () =>
+      (await series()).includes('cdm_sink_provision_ready{namespace="data-platform",name="blocked"} 1'),
+    );
+    // Without its Secret, deletionPolicy Delete cannot drop the tables: the deletion stalls.
+    env.api.delete('v1', 'Secret', NAMESPACE, 'blocked-sink');
+    env.api.delete(API_GROUP_VERSION, KIND, NAMESPACE, 'blocked');
+    await eventually('the deletion reported Stalled', () => {
+      const p = env.provision('blocked');
+      return condition(p!, 'Stalled')?.status === 'True' ? p : undefined;
+    });
+    await eventually('the metrics say so', async () => {
+      const lines = await series();
+      return (
+        lines.includes('cdm_sink_provision_ready{namespace="data-platform",name="blocked"} 0') &&
+        lines.includes(
+          'cdm_sink_provision_condition{namespace="data-platform",name="blocked",type="Stalled",status="True",reason="Deleting"} 1',
+        )
+      );
+    });
+    // What the Stalled message says to do: keep the tables and let the provision go.
+    const stuck = env.provision('blocked')!;
+    env.updateProvision({ ...stuck, spec: { ...stuck.spec, deletionPolicy: 'Retain' } });
+    await eventually('the object gone', () => env.provision('blocked') === undefined);
+    await eventually('its series gone', async () => (await series()).length === 0);
+  });
+
   it('serves probes and metrics', async () => {
     const base = `http://127.0.0.1:${controller.healthPort}`;
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
