@@ -12,7 +12,7 @@ import {
 } from '@kubernetes/client-node';
 import { inject } from 'vitest';
 import { API_GROUP, API_VERSION, type CdmSinkProvision, PLURAL } from '../../src/api/types.js';
-import { aSinkProvision } from '../integration/controller-env.js';
+import { aSinkProvision, eventually } from '../integration/controller-env.js';
 import { REPO } from '../support/cli.js';
 import { writeKubeconfig } from '../support/control-plane/control-plane.js';
 import type { ControlPlaneContext } from '../support/control-plane/global-setup.js';
@@ -94,6 +94,35 @@ export async function kubectlOk(
   if (result.code !== 0)
     throw new Error(`kubectl ${args.join(' ')} exited ${result.code}:\n${result.stderr}${result.stdout}`);
   return result.stdout;
+}
+
+/** `kubectl wait` for a provision's Ready condition (60 s at most). */
+export function waitReady(namespace: string, name: string): Promise<KubectlResult> {
+  return kubectl(['wait', `cdmsink/${name}`, '-n', namespace, '--for=condition=Ready', '--timeout=60s']);
+}
+
+/**
+ * SIGTERMs the leader and times the standby taking over, each moment from the logging process's own
+ * clock: the leader's exit code, how long its shutdown took, release → new leader, SIGTERM → new leader.
+ */
+export async function sigtermHandover(
+  leader: ControllerProcess,
+  standby: ControllerProcess,
+  timeoutMs: number,
+) {
+  const signalled = Date.now();
+  const exitCode = await leader.stop('SIGTERM');
+  const exited = Date.now();
+  await eventually('the standby leading', () => standby.loggedAt('became leader'), timeoutMs);
+  const released = leader.loggedAt('released the lease');
+  const led = standby.loggedAt('became leader');
+  if (released === undefined || led === undefined) throw new Error('handover not logged');
+  return {
+    exitCode,
+    shutdownMs: exited - signalled,
+    releaseToLeaderMs: led - released,
+    sigtermToLeaderMs: led - signalled,
+  };
 }
 
 /**

@@ -1,7 +1,14 @@
 import { CoordinationV1Api } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ControllerProcess } from '../support/controller-process.js';
-import { ClusterEnv, eventually, installOperator, kubectl, SYSTEM_NAMESPACE } from './cluster-env.js';
+import {
+  ClusterEnv,
+  eventually,
+  installOperator,
+  SYSTEM_NAMESPACE,
+  sigtermHandover,
+  waitReady,
+} from './cluster-env.js';
 
 const LEASE_DURATION_MS = 4_000;
 const RETRY_PERIOD_MS = 500;
@@ -31,13 +38,7 @@ describe('leader election on a real Lease', () => {
     });
     return lease.spec?.holderIdentity;
   };
-  const ready = (name: string) =>
-    kubectl(['wait', `cdmsink/${name}`, '-n', env.namespace, '--for=condition=Ready', '--timeout=60s']);
-  /** When the process logged `message` (pino's `time`, milliseconds since the epoch). */
-  const loggedAt = (controller: ControllerProcess, message: string) => {
-    const line = controller.lines.find((l) => l.msg === message);
-    return typeof line?.time === 'number' ? line.time : undefined;
-  };
+  const ready = (name: string) => waitReady(env.namespace, name);
 
   let a: ControllerProcess;
   let b: ControllerProcess;
@@ -49,16 +50,11 @@ describe('leader election on a real Lease', () => {
     expect((await ready('before')).code).toBe(0);
     await eventually('replica-b synced', () => b.logged(/controller started/));
 
-    const signalled = Date.now();
-    expect(await a.stop('SIGTERM')).toBe(0);
-    const exited = Date.now();
-    await eventually('replica-b leading', () => loggedAt(b, 'became leader'), 10_000);
-    const released = loggedAt(a, 'released the lease');
-    const led = loggedAt(b, 'became leader');
-    if (released === undefined || led === undefined) throw new Error('handover not logged');
-    measured.sigtermShutdown = exited - signalled;
-    measured.releaseToLeader = led - released;
-    measured.sigtermToLeader = led - signalled;
+    const handover = await sigtermHandover(a, b, 10_000);
+    expect(handover.exitCode).toBe(0);
+    measured.sigtermShutdown = handover.shutdownMs;
+    measured.releaseToLeader = handover.releaseToLeaderMs;
+    measured.sigtermToLeader = handover.sigtermToLeaderMs;
     expect(measured.releaseToLeader).toBeLessThan(MAX_POLL_MS + 500);
     await env.createSink('released');
     expect((await ready('released')).code).toBe(0);
@@ -73,8 +69,8 @@ describe('leader election on a real Lease', () => {
     const killed = Date.now();
     // Created while nobody leads: only the new leader can provision it.
     await env.createSink('after');
-    await eventually('replica-c leading', () => loggedAt(c, 'became leader'), 30_000);
-    measured.sigkillToLeader = (loggedAt(c, 'became leader') ?? 0) - killed;
+    await eventually('replica-c leading', () => c.loggedAt('became leader'), 30_000);
+    measured.sigkillToLeader = (c.loggedAt('became leader') ?? 0) - killed;
     // The Lease expires LEASE_DURATION after its last renewal (at most a retry period before the kill);
     // replica-c notices within one of its polls; plus the API round trips.
     expect(measured.sigkillToLeader).toBeLessThan(LEASE_DURATION_MS + MAX_POLL_MS + 1_000);

@@ -12,6 +12,8 @@ import {
   kubectl,
   kubectlOk,
   SYSTEM_NAMESPACE,
+  sigtermHandover,
+  waitReady,
 } from './cluster-env.js';
 
 interface Rendered {
@@ -84,19 +86,6 @@ async function applyInstall(env: ClusterEnv, system: string, text: string) {
   return { objects, kubeconfig, args, start };
 }
 
-/** `kubectl wait` for Ready; its stderr is empty when the provision got there. */
-async function waitReady(namespace: string, name: string): Promise<string> {
-  const result = await kubectl([
-    'wait',
-    `cdmsink/${name}`,
-    '-n',
-    namespace,
-    '--for=condition=Ready',
-    '--timeout=60s',
-  ]);
-  return result.stderr;
-}
-
 describe.each(INSTALLS)('$name', ({ render }) => {
   let env: ClusterEnv;
   let system: string;
@@ -156,7 +145,7 @@ describe.each(INSTALLS)('$name', ({ render }) => {
       body: { ...stray, metadata: { ...stray.metadata, namespace: outside } },
     });
     await env.createSink('inside');
-    expect(await waitReady(env.namespace, 'inside')).toBe('');
+    expect((await waitReady(env.namespace, 'inside')).stderr).toBe('');
     expect(await env.tables('cdm_inside')).not.toEqual([]);
 
     // A resync later, the provision outside is still untouched: no finalizer, no status, no table.
@@ -211,27 +200,19 @@ describe('the chart shipped timings: SIGTERM hands the Lease over at once', () =
       await INSTALLS[0]!.render(system, [env.namespace]),
     );
     expect(args).toEqual(expect.arrayContaining(['--lease-duration=15s', '--retry-period=2s']));
-    const loggedAt = (controller: ControllerProcess, message: string) => {
-      const line = controller.lines.find((l) => l.msg === message);
-      return typeof line?.time === 'number' ? line.time : undefined;
-    };
 
     const first = start('replica-0');
     await eventually('replica-0 leading', () => first.logged(/became leader/), 30_000);
     const second = start('replica-1');
     await eventually('replica-1 synced', () => second.logged(/controller started/), 30_000);
 
-    const signalled = Date.now();
-    expect(await first.stop('SIGTERM')).toBe(0);
-    await eventually('replica-1 leading', () => loggedAt(second, 'became leader'), 20_000);
-    const released = loggedAt(first, 'released the lease');
-    const led = loggedAt(second, 'became leader');
-    if (released === undefined || led === undefined) throw new Error('handover not logged');
-    measured.releaseToLeader = led - released;
-    measured.sigtermToLeader = led - signalled;
+    const handover = await sigtermHandover(first, second, 20_000);
+    expect(handover.exitCode).toBe(0);
+    measured.releaseToLeader = handover.releaseToLeaderMs;
+    measured.sigtermToLeader = handover.sigtermToLeaderMs;
     expect(measured.releaseToLeader).toBeLessThan(2.2 * RETRY_PERIOD_MS + 500);
 
     await env.createSink('afterhandover');
-    expect(await waitReady(env.namespace, 'afterhandover')).toBe('');
+    expect((await waitReady(env.namespace, 'afterhandover')).stderr).toBe('');
   });
 });

@@ -98,6 +98,12 @@ export class ControllerProcess {
     return this.lines.find((l) => pattern.test(JSON.stringify(l)));
   }
 
+  /** When the process logged exactly `message` (pino's `time`, milliseconds since the epoch). */
+  loggedAt(message: string): number | undefined {
+    const line = this.lines.find((l) => l.msg === message);
+    return typeof line?.time === 'number' ? line.time : undefined;
+  }
+
   /** Sends `signal` and waits for the exit (SIGKILL after 30 s); resolves with the exit code (null when killed). */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
     if (!this.running) return this.exited;
