@@ -2,11 +2,10 @@ import { createHash } from 'node:crypto';
 import type { ModelSpec } from '../models/index.js';
 import { tableName } from '../postgres/table-name.js';
 import type { PrepareRow } from './batches.js';
-import { lineColumns, rowEncoder } from './encode-row.js';
-import type { RejectedRow } from './errors.js';
+import { lineColumns } from './encode-row.js';
 import type { TableStatements } from './execute-batch.js';
+import { rowPreparer } from './prepare-row.js';
 import { compileWriteStatements } from './upsert-sql.js';
-import { rowValidator } from './validate-rows.js';
 
 /**
  * Everything the writer needs for one model in one sink, compiled once: the table, its SQL and the row
@@ -25,11 +24,6 @@ function statementName(kind: string, sql: string): string {
   return `cdm_writer_${kind}_${createHash('sha256').update(sql).digest('hex').slice(0, 16)}`;
 }
 
-function cdmIdOf(row: unknown): string | undefined {
-  const id = typeof row === 'object' && row !== null ? (row as { cdm_id?: unknown }).cdm_id : undefined;
-  return typeof id === 'string' ? id : undefined;
-}
-
 export function compileModelTarget(model: ModelSpec, schema: string, tablePrefix: string): ModelTarget {
   const table = tableName(model.id, tablePrefix);
   const fields = lineColumns(model);
@@ -37,13 +31,7 @@ export function compileModelTarget(model: ModelSpec, schema: string, tablePrefix
     ? 'updated_at'
     : undefined;
   const sql = compileWriteStatements({ schema, name: table }, fields, versionColumn);
-  const validate = rowValidator(model);
-  const encode = rowEncoder(model);
-  const prepare: PrepareRow = (row, index, lines) => {
-    const errors = validate(row);
-    if (errors) return { index, cdmId: cdmIdOf(row), errors } satisfies RejectedRow;
-    return encode(row as Record<string, unknown>, index, lines);
-  };
+  const prepare = rowPreparer(model);
   return Object.freeze({
     model,
     schema,

@@ -13,10 +13,9 @@ import { jsonProblem, type NumericRule, numericProblem, textOrArrayProblem } fro
 /** Checks one row; returns its field errors, or undefined when the row is valid. */
 export type RowValidator = (row: unknown) => FieldError[] | undefined;
 
-function createAjv(): Ajv {
-  // allErrors: a worker fixing its mapper wants every bad field of a row at once, not the first.
+function createAjv(allErrors: boolean): Ajv {
   const ajv = new Ajv({
-    allErrors: true,
+    allErrors,
     strict: true,
     strictTypes: false,
     allowUnionTypes: true,
@@ -43,7 +42,8 @@ function createAjv(): Ajv {
   return ajv;
 }
 
-let sharedAjv: Ajv | undefined;
+let fastAjv: Ajv | undefined;
+let reportingAjv: Ajv | undefined;
 const compiled = new WeakMap<ModelSpec, RowValidator>();
 
 const TYPE_DESCRIPTIONS: Readonly<Record<LogicalType, string>> = {
@@ -149,11 +149,20 @@ function fieldErrors(
 export function rowValidator(model: ModelSpec): RowValidator {
   const cached = compiled.get(model);
   if (cached) return cached;
-  sharedAjv ??= createAjv();
-  const validate: ValidateFunction = sharedAjv.compile(rowSchema(model));
+  // Two compilations of one schema: the fast one stops at the first error, which is all the common,
+  // valid row needs; only a row it refuses is checked again with every error collected, because a
+  // worker fixing its mapper wants every bad field of a row at once, not the first.
+  fastAjv ??= createAjv(false);
+  reportingAjv ??= createAjv(true);
+  const schema = rowSchema(model);
+  const accepts: ValidateFunction = fastAjv.compile(schema);
+  const report: ValidateFunction = reportingAjv.compile(schema);
   const fields = new Map(rowFields(model).map((f) => [f.name, f]));
-  const validator: RowValidator = (row) =>
-    validate(row) ? undefined : fieldErrors(model, fields, row, validate.errors ?? []);
+  const validator: RowValidator = (row) => {
+    if (accepts(row)) return undefined;
+    report(row);
+    return fieldErrors(model, fields, row, report.errors ?? []);
+  };
   compiled.set(model, validator);
   return validator;
 }
