@@ -3,9 +3,11 @@
  * test or benchmark can check that memory stays bounded without its own heap distorting the number.
  *
  * Usage: `PROBE_DATABASE_URL=… PROBE_ROWS=2000000 PROBE_MODEL=cdm.work.user node --import tsx bench/writer/memory-probe.ts`
- * Prints one JSON line: `{ rows, seconds, peakRssMb, result }`.
+ * (`PROBE_SCHEMA`, default `cdm_work`; `PROBE_PREPARE_THREADS` sets the writer's `prepareThreads`, unset
+ * leaves its default). Prints one JSON line: `{ rows, seconds, cpuSeconds, peakRssMb, result }`, where
+ * `cpuSeconds` is the process's CPU (all threads) during the write.
  */
-import { CdmSinkWriter, type CdmWorkUserRow } from '../../src/writer/index.js';
+import { CdmSinkWriter, type CdmWorkUserRow, type FromEndpointOptions } from '../../src/writer/index.js';
 import { workItemRows } from './rows.js';
 
 /** Small `cdm.work.user` rows (~350 bytes), so millions of them write in about a minute. */
@@ -40,10 +42,14 @@ async function main(): Promise<void> {
   const sampler = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage().rss);
   }, 50);
-  const writer = CdmSinkWriter.fromEndpoint({
-    templateId: 'cdm.jdbc',
-    parameters: { connection_url: url, schema, models: [modelId] },
-  });
+  const threads = process.env.PROBE_PREPARE_THREADS;
+  const tuning: Record<string, unknown> = threads ? { prepareThreads: Number(threads) } : {};
+  const writer = CdmSinkWriter.fromEndpoint(
+    { templateId: 'cdm.jdbc', parameters: { connection_url: url, schema, models: [modelId] } },
+    // Cast: `prepareThreads` (the worker pool) may not be in `WriterTuning` yet; it is only set when asked.
+    tuning as FromEndpointOptions,
+  );
+  const cpu = process.cpuUsage();
   const started = performance.now();
   // The probe generates rows of these two models only; another model fails as not enabled.
   const result =
@@ -51,12 +57,13 @@ async function main(): Promise<void> {
       ? await writer.write(modelId, workItemRows(count))
       : await writer.write('cdm.work.user', userRows(count));
   const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
   await writer.close();
   clearInterval(sampler);
   // maxRSS (kB) is the kernel's own high-water mark, so short spikes between samples count too.
   const peakRss = Math.max(peak, process.resourceUsage().maxRSS * 1024);
   process.stdout.write(
-    `${JSON.stringify({ rows: count, seconds, peakRssMb: Math.round(peakRss / 2 ** 20), result: { ...result, rejected: result.rejected.length } })}\n`,
+    `${JSON.stringify({ rows: count, seconds, cpuSeconds: (used.user + used.system) / 1e6, peakRssMb: Math.round(peakRss / 2 ** 20), result: { ...result, rejected: result.rejected.length } })}\n`,
   );
 }
 

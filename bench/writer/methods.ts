@@ -2,6 +2,8 @@
  * The write methods the benchmark compares, each against one prepared, empty (or pre-loaded) table:
  * plain COPY (the physical limit), one autocommitted INSERT per row, a query-builder style multi-row
  * INSERT … ON CONFLICT, and the writer itself. Each runs in its own child process (`method-runner.ts`).
+ * The writer method also measures, before its timed write, the CPU that generating the same rows costs
+ * (`generatorCpuSeconds`), so the benchmark can report the writer's own CPU per row.
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -10,7 +12,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { defaultRegistry } from '../../src/models/index.js';
 import { qualified, quoteIdent } from '../../src/postgres/identifiers.js';
 import { arrayLiteral, copyEscape } from '../../src/writer/copy-encoding.js';
-import { CdmSinkWriter, type WriteResult } from '../../src/writer/index.js';
+import { CdmSinkWriter, type FromEndpointOptions, type WriteResult } from '../../src/writer/index.js';
 import { workItemRows } from './rows.js';
 
 export type MethodName = 'copy' | 'row-by-row' | 'multi-values' | 'writer';
@@ -22,18 +24,63 @@ export interface MethodRequest {
   readonly rows: number;
   /** First row number of the generated data set (default 0). */
   readonly start?: number;
-  /** For the writer: every n-th row gets a new version (10 → 10 % changed). */
+  /** Row version of the generated data set (default 0; a higher one has a later `updated_at`). */
+  readonly version?: number;
+  /** Every n-th row gets version + 1 (10 → 10 % changed). */
   readonly changedEvery?: number;
   /** For the writer: how absent rows are inserted (default `copy`). */
   readonly insertVia?: 'copy' | 'upsert';
   /** For the writer: rows per batch (default: the writer's). */
   readonly batchRows?: number;
+  /** For the writer: worker threads preparing rows (the writer's `prepareThreads`; unset: its default). */
+  readonly prepareThreads?: number;
+  /** Child only: after setup print `ready` and wait for a line on stdin before the timed section. */
+  readonly barrier?: boolean;
 }
 
 export interface MethodReport {
   readonly rows: number;
+  /** Wall time of the timed section. */
   readonly seconds: number;
+  /** CPU of the whole process, all threads (worker threads included), during the timed section. */
+  readonly cpuSeconds: number;
+  /** Start and end of the timed section, ms since the epoch (to line up concurrent children). */
+  readonly startedAtMs: number;
+  readonly finishedAtMs: number;
+  /** For the writer: CPU of generating the same rows (measured before the timed write, rows discarded). */
+  readonly generatorCpuSeconds?: number;
   readonly result?: Omit<WriteResult, 'rejected'> & { rejected: number };
+}
+
+/** Hooks of `runMethod`. */
+export interface MethodHooks {
+  /** Awaited after setup, just before the timed section (a start barrier for concurrent children). */
+  readonly ready?: () => Promise<void>;
+}
+
+/** The options `workItemRows` gets for `request`, the same for the timed write and the generator pass. */
+function rowOptions(request: MethodRequest) {
+  return {
+    start: request.start ?? 0,
+    ...(request.version ? { version: request.version } : {}),
+    ...(request.changedEvery ? { changedEvery: request.changedEvery } : {}),
+  };
+}
+
+function cpuSecondsSince(before: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1e6;
+}
+
+/** Times `run`: wall, CPU (process-wide, so worker threads count) and epoch start/end. */
+async function timed(run: () => Promise<void>) {
+  const startedAtMs = performance.timeOrigin + performance.now();
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  await run();
+  const seconds = (performance.now() - started) / 1000;
+  const cpuSeconds = cpuSecondsSince(cpu);
+  return { seconds, cpuSeconds, startedAtMs, finishedAtMs: performance.timeOrigin + performance.now() };
 }
 
 const MODEL = defaultRegistry.get('cdm.work.item');
@@ -61,7 +108,7 @@ function plainCopyLine(row: Record<string, unknown>): string {
 async function copyBaseline(client: pg.PoolClient, request: MethodRequest): Promise<void> {
   async function* chunks() {
     let chunk = '';
-    for await (const row of workItemRows(request.rows, { start: request.start ?? 0 })) {
+    for await (const row of workItemRows(request.rows, rowOptions(request))) {
       chunk += plainCopyLine(row);
       if (chunk.length >= 1 << 20) {
         yield chunk;
@@ -95,7 +142,7 @@ function upsertTail(): string {
 async function rowByRow(client: pg.PoolClient, request: MethodRequest): Promise<void> {
   const placeholders = COLUMNS.map((_, i) => `$${i + 1}`).join(', ');
   const text = `insert into ${TABLE(request.schema)} (${COLUMNS.map(quoteIdent).join(', ')}) values (${placeholders})${upsertTail()}`;
-  for await (const row of workItemRows(request.rows, { start: request.start ?? 0 })) {
+  for await (const row of workItemRows(request.rows, rowOptions(request))) {
     await client.query({ name: 'bench_row_by_row', text, values: builderValues(row) });
   }
 }
@@ -117,16 +164,21 @@ async function multiValues(client: pg.PoolClient, request: MethodRequest): Promi
     await client.query(head + tuples.join(', ') + tail, values);
     chunk = [];
   };
-  for await (const row of workItemRows(request.rows)) {
+  for await (const row of workItemRows(request.rows, rowOptions(request))) {
     chunk.push(builderValues(row));
     if (chunk.length === MULTI_VALUES_CHUNK) await flush();
   }
   if (chunk.length > 0) await flush();
 }
 
-/** Runs one method and reports its wall time (the caller measures the rest from outside). */
-export async function runMethod(request: MethodRequest): Promise<MethodReport> {
+/** Runs one method and reports its wall time and CPU (the caller measures the rest from outside). */
+export async function runMethod(request: MethodRequest, hooks: MethodHooks = {}): Promise<MethodReport> {
   if (request.method === 'writer') {
+    const tuning: FromEndpointOptions = {
+      ...(request.insertVia ? { insertVia: request.insertVia } : {}),
+      ...(request.batchRows ? { batchRows: request.batchRows } : {}),
+    };
+    const { prepareThreads } = request;
     const writer = CdmSinkWriter.fromEndpoint(
       {
         templateId: 'cdm.jdbc',
@@ -136,30 +188,42 @@ export async function runMethod(request: MethodRequest): Promise<MethodReport> {
           models: ['cdm.work.item'],
         },
       },
-      {
-        ...(request.insertVia ? { insertVia: request.insertVia } : {}),
-        ...(request.batchRows ? { batchRows: request.batchRows } : {}),
-      },
+      // Cast: `prepareThreads` (the worker pool) may not be in `WriterTuning` yet; it is only set when asked.
+      (prepareThreads === undefined ? tuning : { ...tuning, prepareThreads }) as FromEndpointOptions,
     );
-    await writer.assertProvisioned(['cdm.work.item']);
-    const started = performance.now();
-    const rows = workItemRows(
-      request.rows,
-      request.changedEvery ? { changedEvery: request.changedEvery } : {},
-    );
-    const result = await writer.write('cdm.work.item', rows);
-    const seconds = (performance.now() - started) / 1000;
-    await writer.close();
-    return { rows: request.rows, seconds, result: { ...result, rejected: result.rejected.length } };
+    try {
+      await writer.assertProvisioned(['cdm.work.item']);
+      // What generating the rows costs on its own: the same rows, iterated and discarded.
+      const generatorCpu = process.cpuUsage();
+      let generated = 0;
+      for await (const _row of workItemRows(request.rows, rowOptions(request))) generated++;
+      if (generated !== request.rows) throw new Error(`generated ${generated} rows, not ${request.rows}`);
+      const generatorCpuSeconds = cpuSecondsSince(generatorCpu);
+      await hooks.ready?.();
+      let result: WriteResult | undefined;
+      const times = await timed(async () => {
+        result = await writer.write('cdm.work.item', workItemRows(request.rows, rowOptions(request)));
+      });
+      return {
+        rows: request.rows,
+        ...times,
+        generatorCpuSeconds,
+        result: { ...result!, rejected: result!.rejected.length },
+      };
+    } finally {
+      await writer.close();
+    }
   }
   const pool = new pg.Pool({ connectionString: request.databaseUrl, max: 1 });
   const client = await pool.connect();
   try {
-    const started = performance.now();
-    if (request.method === 'copy') await copyBaseline(client, request);
-    else if (request.method === 'row-by-row') await rowByRow(client, request);
-    else await multiValues(client, request);
-    return { rows: request.rows, seconds: (performance.now() - started) / 1000 };
+    await hooks.ready?.();
+    const times = await timed(async () => {
+      if (request.method === 'copy') await copyBaseline(client, request);
+      else if (request.method === 'row-by-row') await rowByRow(client, request);
+      else await multiValues(client, request);
+    });
+    return { rows: request.rows, ...times };
   } finally {
     client.release();
     await pool.end();

@@ -1,6 +1,7 @@
 import { type CdmModelId, CdmSinkWriter, type RowOf, type WriteResult } from 'cdm-sink-operator/writer';
 import type { JiraSource } from './jira-source.js';
 import { type JiraMapOptions, mapComments, mapIssue, mapProject, mapUser, mapWorklogs } from './mapper.js';
+import { progressLogger } from './progress.js';
 import type { SinkManifest } from './provision.js';
 
 /**
@@ -15,6 +16,8 @@ export interface CdmUnitOptions {
   readonly mapping: JiraMapOptions;
   /** `skip` writes the valid rows and reports the rest; `reject` fails the batch that holds one. */
   readonly onInvalidRow: 'reject' | 'skip';
+  /** Where to print a progress line every few seconds while a model is written; none when absent. */
+  readonly logProgress?: (line: string) => void;
 }
 
 /** The models in load order: referenced rows first, as the notes recommend (references are soft anyway). */
@@ -71,7 +74,12 @@ export async function runCdmUnit(source: JiraSource, options: CdmUnitOptions): P
     await writer.assertProvisioned(models);
     const results: WriteResult[] = [];
     for (const modelId of models) {
-      results.push(await writer.write(modelId, streams[modelId](), { onInvalidRow: options.onInvalidRow }));
+      results.push(
+        await writer.write(modelId, streams[modelId](), {
+          onInvalidRow: options.onInvalidRow,
+          ...(options.logProgress ? { onProgress: progressLogger(options.logProgress) } : {}),
+        }),
+      );
     }
     return results;
   } finally {

@@ -29,6 +29,8 @@ interface WorkerContext {
   readonly cwd: string;
   readonly env: NodeJS.ProcessEnv;
   readonly log: (line: string) => void;
+  /** Progress lines while writing: only for a person at a terminal, never into pipes or logs. */
+  readonly showProgress: boolean;
 }
 
 const USAGE = `Usage: npx tsx examples/jira-ingest/worker.ts [flags]
@@ -67,6 +69,7 @@ async function runUnit(unit: IngestUnit, context: WorkerContext): Promise<UnitRe
           sink,
           mapping: { site: unit.site },
           onInvalidRow: context.onInvalidRow,
+          ...(context.showProgress ? { logProgress: context.log } : {}),
         });
         for (const r of results) {
           for (const row of r.rejected) {
@@ -166,6 +169,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       cwd,
       env,
       log,
+      showProgress: process.stderr.isTTY === true,
     };
     const report = await runUnit(unit, context);
     process.stdout.write(`${values.json ? JSON.stringify(report, null, 2) : renderReport(report)}\n`);

@@ -3,6 +3,8 @@
  * from `execute-batch.ts` so these declarations import neither pg nor Node's types.
  */
 
+import type { RejectedRow } from './errors.js';
+
 /** How rows absent from the table are inserted: `COPY` into the table, or the upsert statement. */
 export type InsertVia = 'copy' | 'upsert';
 
@@ -12,4 +14,9 @@ export interface BatchOutcome {
   updated: number;
   unchanged: number;
   stale: number;
+  /**
+   * Rows Postgres refused (SQLSTATE class 22 or 23), isolated by bisection, in input order. Under
+   * `onInvalidRow: 'reject'` the batch was rolled back when this is not empty.
+   */
+  rejected: RejectedRow[];
 }

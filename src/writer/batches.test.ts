@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Batch, type PrepareRow, prepareBatches } from './batches.js';
 import type { EncodedRow } from './encode-row.js';
+import { type PreparedRow, prepareInline } from './prepared-rows.js';
 
 const prepare: PrepareRow = (raw, index) => {
   // `at` stands for the canonical `updated_at` an encoder gives (fixed-width UTC), or null.
@@ -20,7 +21,8 @@ const prepare: PrepareRow = (raw, index) => {
 
 async function collect(input: Iterable<unknown> | AsyncIterable<unknown>, maxRows = 3, maxBytes = 1 << 20) {
   const batches: Batch[] = [];
-  for await (const b of prepareBatches(input, prepare, { maxRows, maxBytes, yieldEvery: 2 })) batches.push(b);
+  const limits = { maxRows, maxBytes, yieldEvery: 2 };
+  for await (const b of prepareBatches(prepareInline(input, prepare, limits), limits)) batches.push(b);
   return batches;
 }
 
@@ -115,11 +117,33 @@ describe('prepareBatches', () => {
         yield { id: `k${i}` };
       }
     }
-    const iterator = prepareBatches(source(), prepare, { maxRows: 10, maxBytes: 1 << 20, yieldEvery: 4 });
+    const limits = { maxRows: 10, maxBytes: 1 << 20, yieldEvery: 4 };
+    const iterator = prepareBatches(prepareInline(source(), prepare, limits), limits);
     await iterator.next();
     expect(pulled).toBe(10);
     await iterator.next();
     expect(pulled).toBe(20);
     await iterator.return(undefined);
   });
+
+  it('takes positions from the prepared rows, whatever prepared them', async () => {
+    async function* prepared(): AsyncGenerator<PreparedRow> {
+      const ids = ['a', 'a', 'b', 'c', 'c'];
+      for (let index = 0; index < ids.length; index++)
+        yield prepare({ id: ids[index] }, index, undefined as never);
+    }
+    const batches = await collectAll(
+      prepareBatches(prepared(), { maxRows: 2, maxBytes: 1 << 20, yieldEvery: 1 }),
+    );
+    expect(batches.map((b) => [b.firstIndex, b.lastIndex, b.received, b.superseded])).toEqual([
+      [0, 2, 3, 1],
+      [3, 4, 2, 1],
+    ]);
+  });
 });
+
+async function collectAll(batches: AsyncIterable<Batch>): Promise<Batch[]> {
+  const all: Batch[] = [];
+  for await (const b of batches) all.push(b);
+  return all;
+}

@@ -1,14 +1,15 @@
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { EncodedRow } from './encode-row.js';
 import type { RejectedRow } from './errors.js';
-import { LineBuffer } from './line-buffer.js';
+import type { LineBuffer } from './line-buffer.js';
+import type { PreparedRow } from './prepared-rows.js';
 import { replacesVersion } from './timestamps.js';
 
 /**
- * Cutting the input stream into bounded batches, each de-duplicated and sorted.
+ * Cutting the stream of prepared rows into bounded batches, each de-duplicated and sorted. Preparing the
+ * rows (validate, encode, hash) happens before, in `prepared-rows.ts`: on this thread or in a pool.
  *
  * Guarantees:
- * - memory is bounded by the batch limits, whatever the input size: the generator pulls the next input
+ * - memory is bounded by the batch limits, whatever the input size: the generator pulls the next prepared
  *   row only when the consumer asks for the next batch (backpressure), and holds one batch at a time;
  * - duplicates of one `cdm_id` inside a batch collapse to one row (Postgres refuses to let one upsert
  *   touch a row twice, `21000`): the one with the newest `updated_at`, the later one on a tie, a null
@@ -37,10 +38,11 @@ export interface BatchLimits {
   /** Approximate bytes per batch; keeps a batch of huge rows from exhausting memory (default 16 MiB). */
   readonly maxBytes: number;
   /**
-   * Rows prepared between yields to the event loop (default 16, about a millisecond). Preparing is
-   * synchronous CPU work; each step of the batch executing meanwhile (lookup reply, COPY start, socket
-   * drain, commit) needs an event-loop turn. With 256-row slices those turns waited ~10 ms each and
-   * Postgres sat idle; yielding often is what overlaps Node's work with Postgres'.
+   * Rows prepared on this thread between yields to the event loop (default 16, about a millisecond); read
+   * by `prepareInline`. Preparing is synchronous CPU work; each step of the batch executing meanwhile
+   * (lookup reply, COPY start, socket drain, commit) needs an event-loop turn. With 256-row slices those
+   * turns waited ~10 ms each and Postgres sat idle; yielding often is what overlaps Node's work with
+   * Postgres'.
    */
   readonly yieldEvery: number;
 }
@@ -51,10 +53,10 @@ export const DEFAULT_BATCH_LIMITS: BatchLimits = {
   yieldEvery: 16,
 };
 
-/** Validates one input row and encodes it into the batch's `lines`. */
+/** Validates one input row and encodes it into `lines` (see `prepared-rows.ts`). */
 export type PrepareRow = (row: unknown, index: number, lines: LineBuffer) => EncodedRow | RejectedRow;
 
-function isRejected(prepared: EncodedRow | RejectedRow): prepared is RejectedRow {
+function isRejected(prepared: PreparedRow): prepared is RejectedRow {
   return 'errors' in prepared;
 }
 
@@ -62,42 +64,40 @@ function byCdmId(a: EncodedRow, b: EncodedRow): number {
   return a.cdmId < b.cdmId ? -1 : a.cdmId > b.cdmId ? 1 : 0;
 }
 
-/** Reads `input` lazily and yields prepared batches. */
+/** Reads prepared `rows` (in input order) lazily and yields batches. */
 export async function* prepareBatches(
-  input: Iterable<unknown> | AsyncIterable<unknown>,
-  prepare: PrepareRow,
+  rows: AsyncIterable<PreparedRow>,
   limits: BatchLimits = DEFAULT_BATCH_LIMITS,
 ): AsyncGenerator<Batch> {
-  let index = 0;
   let byId = new Map<string, EncodedRow>();
-  let lines = new LineBuffer();
   let rejected: RejectedRow[] = [];
   let bytes = 0;
   let superseded = 0;
+  let received = 0;
   let firstIndex = 0;
+  let lastIndex = -1;
 
   const take = (): Batch => {
-    const rows = [...byId.values()].sort(byCdmId);
     const batch = {
-      rows,
+      rows: [...byId.values()].sort(byCdmId),
       rejected,
       superseded,
-      received: index - firstIndex,
+      received,
       firstIndex,
-      lastIndex: index - 1,
+      lastIndex,
     };
     byId = new Map();
-    lines = new LineBuffer();
     rejected = [];
     bytes = 0;
     superseded = 0;
-    firstIndex = index;
+    received = 0;
     return batch;
   };
 
-  for await (const raw of input) {
-    const prepared = prepare(raw, index, lines);
-    index++;
+  for await (const prepared of rows) {
+    if (received === 0) firstIndex = prepared.index;
+    lastIndex = prepared.index;
+    received++;
     if (isRejected(prepared)) {
       rejected.push(prepared);
     } else {
@@ -108,14 +108,13 @@ export async function* prepareBatches(
         superseded++;
         if (replacesVersion(prepared.version, previous.version)) byId.set(prepared.cdmId, prepared);
       }
-      // A losing duplicate's line stays in the batch's buffer, so every encoded byte counts against the limit.
+      // A losing duplicate's line stays in its chunk until the batch is dropped, so every encoded byte
+      // counts against the limit.
       bytes += prepared.end - prepared.start;
     }
     if (byId.size >= limits.maxRows || bytes >= limits.maxBytes || rejected.length >= limits.maxRows) {
       yield take();
-    } else if (index % limits.yieldEvery === 0) {
-      await yieldToEventLoop();
     }
   }
-  if (index > firstIndex) yield take();
+  if (received > 0) yield take();
 }

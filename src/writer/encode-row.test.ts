@@ -6,8 +6,12 @@ import { LineBuffer } from './line-buffer.js';
 import { MINIMAL_ITEM_ROW } from './testing/item-row.js';
 
 const item = defaultRegistry.get('cdm.work.item');
-const encoder = rowEncoder(item);
-const encode = (row: Record<string, unknown>, index = 0) => encoder(row, index, new LineBuffer());
+const encoder = rowEncoder(item, 16 << 20);
+const encode = (row: Record<string, unknown>, index = 0) => {
+  const encoded = encoder(row, index, new LineBuffer());
+  if (encoded === undefined || !('hash' in encoded)) throw new Error(`row ${index} refused`);
+  return encoded;
+};
 const text = (r: ReturnType<typeof encode>) => r.chunk.toString('utf8', r.start, r.end);
 
 const row = {

@@ -68,6 +68,45 @@ describe('CdmSinkWriter.fromEndpoint', () => {
     );
   });
 
+  it('refuses an sslmode node-postgres would silently read as SSL, listing the accepted ones and never echoing the URL', () => {
+    const secret = 'postgres://u:s3cret@db.example:5432/sink';
+    const bogus = refusal(() =>
+      CdmSinkWriter.fromEndpoint(endpoint({ connection_url: `${secret}?sslmode=bogus` })),
+    );
+    expect(bogus.field).toBe('parameters.connection_url');
+    expect(bogus.message).toBe(
+      'parameters.connection_url: sslmode must be one of disable, prefer, require, verify-ca, verify-full, no-verify, not "bogus"',
+    );
+    // libpq semantics have no no-verify.
+    const libpq = refusal(() =>
+      CdmSinkWriter.fromEndpoint(
+        endpoint({ connection_url: `${secret}?uselibpqcompat=true&sslmode=no-verify` }),
+      ),
+    );
+    expect(libpq.message).toContain(
+      'sslmode must be one of disable, prefer, require, verify-ca, verify-full (with uselibpqcompat=true), not "no-verify"',
+    );
+    // A value that is not a plain word is not repeated: a mangled URL may put anything there.
+    const mangled = refusal(() =>
+      CdmSinkWriter.fromEndpoint(endpoint({ connection_url: `${secret}?sslmode=x:s3cret@y` })),
+    );
+    for (const e of [bogus, libpq, mangled]) {
+      expect(e.message).not.toContain('s3cret');
+      expect(e.message).not.toContain('db.example');
+    }
+  });
+
+  it('accepts every sslmode node-postgres acts on', async () => {
+    for (const mode of ['disable', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify']) {
+      const writer = CdmSinkWriter.fromEndpoint(endpoint({ connection_url: `${url}?sslmode=${mode}` }));
+      await writer.close();
+    }
+    const libpq = CdmSinkWriter.fromEndpoint(
+      endpoint({ connection_url: `${url}?sslmode=verify-full&uselibpqcompat=true` }),
+    );
+    await libpq.close();
+  });
+
   it('applies the documented defaults', async () => {
     const writer = CdmSinkWriter.fromEndpoint(endpoint({}));
     expect(writer.layout).toMatchObject({ schema: 'cdm_work', tablePrefix: 'cdm_' });

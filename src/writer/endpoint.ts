@@ -106,6 +106,65 @@ export interface EndpointSettings extends WriterLayout {
   readonly connectionUrl: string | undefined;
 }
 
+/**
+ * `sslmode` values node-postgres (pg-connection-string 2.x) acts on. It reads any other value as "SSL
+ * with full verification", silently, so a typo would change what the connection does.
+ */
+const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'];
+/** With `uselibpqcompat=true` they follow libpq, which has no `no-verify`. */
+const LIBPQ_SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full'];
+
+/** Refuses an `sslmode` the driver would not honour; the message never echoes the URL (it may hold a password). */
+function checkSslMode(url: string): void {
+  const start = url.indexOf('?');
+  if (start < 0) return;
+  // The query string alone, parsed as pg-connection-string parses it (URLSearchParams semantics).
+  const params = new URLSearchParams(url.slice(start + 1).split('#')[0]);
+  const libpq = params.get('uselibpqcompat') === 'true';
+  const accepted = libpq ? LIBPQ_SSL_MODES : SSL_MODES;
+  for (const mode of params.getAll('sslmode')) {
+    if (accepted.includes(mode)) continue;
+    // Named only when it looks like a mode: a mangled URL could put anything after `sslmode=`.
+    const got = /^[A-Za-z-]{1,20}$/.test(mode) ? `"${mode}"` : 'another value';
+    throw new InvalidEndpointError(
+      'parameters.connection_url',
+      `sslmode must be one of ${accepted.join(', ')}${libpq ? ' (with uselibpqcompat=true)' : ''}, not ${got}`,
+    );
+  }
+}
+
+/** The connection settings of a pool, as far as naming its server goes (pg.Pool's `options`). */
+export interface ConnectionSettings {
+  readonly connectionString?: unknown;
+  readonly host?: unknown;
+  readonly port?: unknown;
+  readonly database?: unknown;
+}
+
+/**
+ * `host:port/database` of a connection, for messages: never the user, the password or the URL. A
+ * setting that is not given shows as pg's default (`localhost`, `5432`) or `(default database)`.
+ */
+export function describeConnection(settings: ConnectionSettings | undefined): string {
+  let host = settings?.host;
+  let port = settings?.port;
+  let database = settings?.database;
+  if (typeof settings?.connectionString === 'string') {
+    // pg lets the URL's values win over the separate settings; so does this description.
+    try {
+      const url = new URL(settings.connectionString);
+      host = url.searchParams.get('host') || decodeURIComponent(url.hostname) || host;
+      port = url.searchParams.get('port') || url.port || port;
+      database = decodeURIComponent(url.pathname.slice(1)) || database;
+    } catch {
+      return 'the configured database';
+    }
+  }
+  const text = (value: unknown, fallback: string) =>
+    typeof value === 'string' || typeof value === 'number' ? String(value) || fallback : fallback;
+  return `${text(host, 'localhost')}:${text(port, '5432')}/${text(database, '(default database)')}`;
+}
+
 /** Validates an endpoint for this library; `hasPool` makes `connection_url` optional. */
 export function parseEndpoint(endpoint: SinkEndpoint, hasPool: boolean): EndpointSettings {
   if (typeof endpoint !== 'object' || endpoint === null) {
@@ -146,6 +205,7 @@ export function parseEndpoint(endpoint: SinkEndpoint, hasPool: boolean): Endpoin
   if (url !== undefined && (typeof url !== 'string' || !/^postgres(ql)?:\/\//.test(url))) {
     throw new InvalidEndpointError('parameters.connection_url', 'must be a postgres:// or postgresql:// URL');
   }
+  if (typeof url === 'string') checkSslMode(url);
   const layout = resolveLayout(
     { schema: parameters.schema, tablePrefix: parameters.table_prefix, models: parameters.models },
     { schema: 'parameters.schema', tablePrefix: 'parameters.table_prefix', models: 'parameters.models' },

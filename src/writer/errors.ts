@@ -30,6 +30,18 @@ export class InvalidEndpointError extends WriterError {
   }
 }
 
+/** A writer option is out of its range; the message names it and the range. */
+export class InvalidOptionError extends WriterError {
+  override readonly name = 'InvalidOptionError';
+  constructor(
+    /** The option, e.g. `maxRowBytes`. */
+    readonly option: string,
+    message: string,
+  ) {
+    super('InvalidOption', `${option}: ${message}`, false);
+  }
+}
+
 /** The model is not supported by the template or not enabled for this endpoint. */
 export class UnsupportedModelError extends WriterError {
   override readonly name = 'UnsupportedModelError';
@@ -80,12 +92,19 @@ export interface FieldError {
   readonly reason: string;
 }
 
-/** A row that failed validation, located by its position in the input stream. */
+/**
+ * A row that failed validation, or that Postgres refused, located by its position in the input stream.
+ */
 export interface RejectedRow {
   /** 0-based position of the row in the input of this `write` call. */
   readonly index: number;
   /** The row's `cdm_id` when it had a string one. */
   readonly cdmId: string | undefined;
+  /**
+   * SQLSTATE when Postgres refused the row (class 22 or 23, e.g. `23514` for a CHECK constraint the
+   * model does not know about); absent for rows the writer's own validation rejected.
+   */
+  readonly code?: string;
   readonly errors: readonly FieldError[];
 }
 
@@ -111,7 +130,10 @@ export class InvalidRowsError extends WriterError {
   }
 }
 
-/** A batch could not be written: a non-transient database error, or transient ones beyond the retry budget. */
+/**
+ * A batch could not be written: a non-transient database error, or transient ones beyond the retry
+ * budget. With `commitUnknown`, the batch may nonetheless be in the table (see there).
+ */
 export class BatchWriteError extends WriterError {
   override readonly name = 'BatchWriteError';
   constructor(
@@ -126,13 +148,49 @@ export class BatchWriteError extends WriterError {
     /** Rows of earlier batches of this call already processed (committed, or found unchanged/stale). */
     readonly committedRows: number,
     cause: unknown,
+    /**
+     * An attempt sent the statement that commits the batch (`COMMIT`, or its single autocommitted
+     * statement) and lost the connection before the reply: the batch's rows may be in the table, so
+     * this error does not say they failed. Re-running the write is safe either way.
+     */
+    readonly commitUnknown: boolean = false,
   ) {
     const detail = cause instanceof Error ? cause.message : String(cause);
     super(
       retryable ? 'TransientWriteFailure' : 'WriteFailed',
       `writing ${modelId} rows ${firstIndex}..${lastIndex} failed after ${attempts} attempt(s)` +
         `${code ? ` [${code}]` : ''}: ${detail}` +
-        (retryable ? '; the write is idempotent, so re-running it is safe' : ''),
+        (commitUnknown
+          ? "; the batch's COMMIT was sent but not confirmed, so its rows may be in the table"
+          : '') +
+        (retryable || commitUnknown ? '; the write is idempotent, so re-running it is safe' : ''),
+      retryable,
+      { cause },
+    );
+  }
+}
+
+/**
+ * The database could not be reached before any row was written: refused or unreachable host, DNS
+ * failure, authentication failure, unknown database. The message names `host:port/database` and what
+ * to check, never the password or the connection URL.
+ */
+export class ConnectionFailedError extends WriterError {
+  override readonly name = 'ConnectionFailedError';
+  constructor(
+    /** `host:port/database` of the sink as far as the writer knows it, e.g. `db.internal:5432/cdm`. */
+    readonly target: string,
+    /** SQLSTATE (`28P01`, `3D000`, …) or Node error code (`ECONNREFUSED`, `ENOTFOUND`, …), if any. */
+    readonly code: string | undefined,
+    retryable: boolean,
+    /** What to check, e.g. `the user and password in connection_url`. */
+    hint: string,
+    cause: unknown,
+  ) {
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    super(
+      'ConnectionFailed',
+      `cannot connect to the sink database ${target}${code ? ` [${code}]` : ''}: ${detail}. Check ${hint}.`,
       retryable,
       { cause },
     );

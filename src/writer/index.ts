@@ -18,8 +18,10 @@ export {
 } from './endpoint.js';
 export {
   BatchWriteError,
+  ConnectionFailedError,
   type FieldError,
   InvalidEndpointError,
+  InvalidOptionError,
   InvalidRowsError,
   NotProvisionedError,
   PROVISION_HINT,
@@ -28,6 +30,7 @@ export {
   UnsupportedModelError,
   WriterError,
 } from './errors.js';
+export { PrepareWorkerError } from './prepare-pool.js';
 export type { FailureKind, RetryEvent, RetryPolicy } from './retry.js';
 export { type JsonSchema, rowSchema } from './row-schema.js';
 export {
@@ -35,6 +38,7 @@ export {
   type CdmSinkWriterOptions,
   type FromEndpointOptions,
   type WriteOptions,
+  type WriteProgress,
   type WriteResult,
   type WriterTuning,
 } from './writer.js';

@@ -34,6 +34,16 @@ export class LineBuffer {
   commit(end: number): void {
     this.offset = end;
   }
+
+  /**
+   * Starts over at the beginning of the current chunk, which later lines then overwrite: only once no
+   * line written so far is read any more (a prepare worker, after copying a slice's lines out). Reusing
+   * the chunk spares allocating and collecting one per slice; an outsized one (a huge row's) is dropped.
+   */
+  rewind(): void {
+    if (this.chunk.length > CHUNK_BYTES) this.chunk = Buffer.allocUnsafe(0);
+    this.offset = 0;
+  }
 }
 
 /** UTF-8 needs at most 3 bytes per UTF-16 code unit (a surrogate pair: 4 bytes for 2 units). */

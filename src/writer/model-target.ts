@@ -4,7 +4,7 @@ import { tableName } from '../postgres/table-name.js';
 import type { PrepareRow } from './batches.js';
 import { lineColumns } from './encode-row.js';
 import type { TableStatements } from './execute-batch.js';
-import { rowPreparer } from './prepare-row.js';
+import { DEFAULT_ROW_LIMITS, type RowLimits, rowPreparer } from './prepare-row.js';
 import { compileWriteStatements } from './upsert-sql.js';
 
 /**
@@ -24,14 +24,19 @@ function statementName(kind: string, sql: string): string {
   return `cdm_writer_${kind}_${createHash('sha256').update(sql).digest('hex').slice(0, 16)}`;
 }
 
-export function compileModelTarget(model: ModelSpec, schema: string, tablePrefix: string): ModelTarget {
+export function compileModelTarget(
+  model: ModelSpec,
+  schema: string,
+  tablePrefix: string,
+  limits: RowLimits = DEFAULT_ROW_LIMITS,
+): ModelTarget {
   const table = tableName(model.id, tablePrefix);
   const fields = lineColumns(model);
   const versionColumn = fields.some((f) => f.name === 'updated_at' && f.type === 'timestamp')
     ? 'updated_at'
     : undefined;
   const sql = compileWriteStatements({ schema, name: table }, fields, versionColumn);
-  const prepare = rowPreparer(model);
+  const prepare = rowPreparer(model, limits);
   return Object.freeze({
     model,
     schema,

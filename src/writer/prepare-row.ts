@@ -2,7 +2,7 @@ import type { ModelSpec } from '../models/index.js';
 import type { PrepareRow } from './batches.js';
 import { rowEncoder } from './encode-row.js';
 import type { RejectedRow } from './errors.js';
-import { rowValidator } from './validate-rows.js';
+import { type RowValidator, rowValidator } from './validate-rows.js';
 
 /** Bounds on one row, so no single row can exhaust the process. */
 export interface RowLimits {
@@ -17,13 +17,26 @@ function cdmIdOf(row: unknown): string | undefined {
   return typeof id === 'string' ? id : undefined;
 }
 
-/** The per-row preparation of `model`: validate, then encode into the batch's lines and hash. */
-export function rowPreparer(model: ModelSpec, _limits: RowLimits = DEFAULT_ROW_LIMITS): PrepareRow {
-  const validate = rowValidator(model);
-  const encode = rowEncoder(model);
+/**
+ * The per-row preparation of `model`: check and encode into the batch's lines and hash, in one pass
+ * (`rowEncoder`); a row it refuses goes to the Ajv validator compiled from the row schema, which says
+ * what is wrong with every field.
+ */
+export function rowPreparer(model: ModelSpec, limits: RowLimits = DEFAULT_ROW_LIMITS): PrepareRow {
+  const encode = rowEncoder(model, limits.maxRowBytes);
+  // Compiled on the first refused row: most writes never need it.
+  let validate: RowValidator | undefined;
   return (row, index, lines) => {
+    const encoded = encode(row, index, lines);
+    if (encoded !== undefined && 'hash' in encoded) return encoded;
+    if (encoded !== undefined) return { index, cdmId: cdmIdOf(row), errors: [encoded] } satisfies RejectedRow;
+    validate ??= rowValidator(model);
     const errors = validate(row);
-    if (errors) return { index, cdmId: cdmIdOf(row), errors } satisfies RejectedRow;
-    return encode(row as Record<string, unknown>, index, lines);
+    // The encoder refused what the row schema accepts: a writer bug, never a reason to drop a row.
+    if (!errors)
+      throw new Error(
+        `cdm-sink writer: ${model.id} row ${index} passes the row schema but not the encoder's checks; please report this`,
+      );
+    return { index, cdmId: cdmIdOf(row), errors } satisfies RejectedRow;
   };
 }

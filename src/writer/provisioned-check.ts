@@ -1,5 +1,8 @@
 import { LOGICAL_TYPES, type ModelSpec } from '../models/index.js';
-import type { ProvisioningProblem } from './errors.js';
+import { checkOut } from '../postgres/check-out.js';
+import { ConnectionFailedError, type ProvisioningProblem } from './errors.js';
+import { classifyFailure, errorCode } from './retry.js';
+import type { WriterPool, WriterPoolClient } from './writer-pool.js';
 
 /**
  * Is every table the writer needs there, with every column of its model at the right type and a unique
@@ -85,4 +88,61 @@ export async function provisioningProblems(
     }
     return problems;
   });
+}
+
+/** What to check for a connection failure, by its code (SQLSTATE or Node's). */
+function connectionHint(code: string | undefined): string {
+  if (code?.startsWith('28')) return 'the user and password the writer connects with (and pg_hba.conf)';
+  if (code === '3D000') return 'the database name (it must exist; the writer never creates it)';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'the host name (DNS)';
+  if (code === '53300') return "the server's max_connections and the pools connecting to it";
+  if (code === '57P03') return 'that the server has finished starting up';
+  return 'that Postgres is running and reachable on that host and port (firewalls, network policies)';
+}
+
+function connectionFailed(target: string, error: unknown, connectionLost: boolean): ConnectionFailedError {
+  const code = errorCode(error);
+  const retryable = classifyFailure(error, connectionLost) === 'transient';
+  return new ConnectionFailedError(target, code, retryable, connectionHint(code), error);
+}
+
+/**
+ * `provisioningProblems` on a connection of `pool`. Failing to connect (refused, unknown host,
+ * authentication, unknown database, …) or losing the connection during the query is a
+ * `ConnectionFailedError` naming `target` (`host:port/database`); any other error is the server's own.
+ */
+export async function checkProvisioned(
+  pool: WriterPool,
+  tables: readonly ExpectedTable[],
+  target: string,
+): Promise<ProvisioningProblem[]> {
+  let connectionLost = false;
+  const onLost = () => {
+    connectionLost = true;
+  };
+  let client: WriterPoolClient;
+  try {
+    client = await checkOut(pool, onLost);
+  } catch (error) {
+    // Connecting only fails for connection reasons. Without a code, pg lost the connection on the
+    // way (closed during start-up, connect timeout): worth another try.
+    throw connectionFailed(target, error, errorCode(error) === undefined);
+  }
+  try {
+    const problems = await provisioningProblems(
+      {
+        query: <R extends object>(text: string, values: unknown[]) =>
+          client.query<R>({ name: 'cdm_writer_provisioned_check', text, values }),
+      },
+      tables,
+    );
+    client.off('error', onLost);
+    client.off('end', onLost);
+    client.release();
+    return problems;
+  } catch (error) {
+    client.release(true);
+    if (connectionLost) throw connectionFailed(target, error, true);
+    throw error;
+  }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, classifyFailure } from './retry.js';
+import { backoffDelay, classifyFailure, DEFAULT_RETRY_POLICY, retryPolicy } from './retry.js';
 
 const withCode = (code: string) => Object.assign(new Error('boom'), { code });
 
@@ -20,9 +20,16 @@ describe('classifyFailure', () => {
     expect(classifyFailure(withCode(code), false)).toBe('transient');
   });
 
-  it.each(['22021', '23502', '42P01', '42501', '22P02'])('treats %s as fatal', (code) => {
+  it.each(['42P01', '42501', '42703', '57014', 'XX000'])('treats %s as fatal', (code) => {
     expect(classifyFailure(withCode(code), false)).toBe('fatal');
   });
+
+  it.each(['22021', '22003', '22P02', '23502', '23514', '23503'])(
+    'treats %s (SQLSTATE class 22 or 23: Postgres refused a row) as a data error to isolate',
+    (code) => {
+      expect(classifyFailure(withCode(code), false)).toBe('data');
+    },
+  );
 
   it('treats 23505 (a concurrent insert of a COPYed key) as a conflict to replay with upserts', () => {
     expect(classifyFailure(withCode('23505'), false)).toBe('conflict');
@@ -32,6 +39,16 @@ describe('classifyFailure', () => {
     const terminated = new Error('Connection terminated unexpectedly');
     expect(classifyFailure(terminated, false)).toBe('fatal');
     expect(classifyFailure(terminated, true)).toBe('transient');
+  });
+});
+
+describe('retryPolicy', () => {
+  it('fills the defaults in, taking an explicit undefined as not set', () => {
+    expect(retryPolicy({ maxAttempts: undefined, baseDelayMs: 5 })).toEqual({
+      ...DEFAULT_RETRY_POLICY,
+      baseDelayMs: 5,
+    });
+    expect(retryPolicy()).toEqual(DEFAULT_RETRY_POLICY);
   });
 });
 

@@ -10,10 +10,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
  * - `transient`: the same batch may succeed on a fresh connection (lost connection, serialization
  *   failure, deadlock, server shutting down or starting).
  * - `conflict`: a concurrent writer inserted a key this batch meant to COPY as new (`23505`); the batch
- *   is replayed with `INSERT … ON CONFLICT` for every row.
- * - `fatal`: retrying cannot help (bad data the validator did not catch, permissions, missing objects).
+ *   is replayed with `INSERT … ON CONFLICT` for every row. (A `23505` from the upsert itself comes from
+ *   another unique index: the batch treats it as `data`.)
+ * - `data`: Postgres refused some row (SQLSTATE class 22, data exception, or 23, integrity constraint
+ *   violation: a constraint or trigger the validator does not know about); the batch is replayed once,
+ *   isolating the refused rows by bisection.
+ * - `fatal`: retrying cannot help (permissions, missing objects, anything unrecognised).
  */
-export type FailureKind = 'transient' | 'conflict' | 'fatal';
+export type FailureKind = 'transient' | 'conflict' | 'data' | 'fatal';
 
 /** What the writer's retry hook (`onRetry`) learns before a batch is retried; for logs and metrics. */
 export interface RetryEvent {
@@ -56,6 +60,11 @@ export function errorCode(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+/** SQLSTATE class 22 (data exception) or 23 (integrity constraint violation): one row's fault. */
+export function isDataErrorCode(code: string | undefined): boolean {
+  return code !== undefined && /^2[23][0-9A-Z]{3}$/.test(code);
+}
+
 /**
  * Classifies a failure. `connectionLost` is true when the client emitted `error` or `end` during the
  * attempt: pg reports a dropped socket as an error without a code ("Connection terminated
@@ -66,6 +75,7 @@ export function classifyFailure(error: unknown, connectionLost: boolean): Failur
   if (code === '23505') return 'conflict';
   if (connectionLost) return 'transient';
   if (code === undefined) return 'fatal';
+  if (isDataErrorCode(code)) return 'data';
   if (code.startsWith('08') || TRANSIENT_SQLSTATES.has(code) || TRANSIENT_NODE_CODES.has(code))
     return 'transient';
   return 'fatal';
@@ -81,6 +91,19 @@ export interface RetryPolicy {
 }
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 6, baseDelayMs: 100, maxDelayMs: 5000 };
+
+/**
+ * `policy` over the defaults, field by field. An explicit `undefined` (`{ maxAttempts: undefined }`, as
+ * a spread of optional settings produces) means "not set": spreading it would replace the default
+ * with `undefined`, and `attempt < undefined` is false, which silently turned retries off.
+ */
+export function retryPolicy(policy: Partial<RetryPolicy> = {}): RetryPolicy {
+  return {
+    maxAttempts: policy.maxAttempts ?? DEFAULT_RETRY_POLICY.maxAttempts,
+    baseDelayMs: policy.baseDelayMs ?? DEFAULT_RETRY_POLICY.baseDelayMs,
+    maxDelayMs: policy.maxDelayMs ?? DEFAULT_RETRY_POLICY.maxDelayMs,
+  };
+}
 
 /** Capped exponential backoff with "equal jitter": half fixed, half random, so retries spread out. */
 export function backoffDelay(

@@ -47,24 +47,11 @@ function digits(s: string, from: number, count: number): number {
  * text is not one, names an impossible date or time, or falls outside years 0001–9999 in UTC.
  * Fractions beyond microseconds are rounded, as Postgres would. A leap second rolls over, as in Postgres.
  *
- * Hand-written rather than a regex: it runs for every timestamp of every row, twice (validation and
- * canonicalisation), and the common `…T10:00:00.000Z` form must cost well under a microsecond.
+ * Hand-written rather than a regex: it runs for every timestamp of every row, and the common
+ * `…T10:00:00.000Z` form must cost well under a microsecond. (It used to run twice per value, for
+ * validation and for encoding, behind a memo; one pass left the memo costing more than it saved.)
  */
 export function normalizeTimestamp(value: string): string | undefined {
-  // Every timestamp is parsed twice, by validation and by encoding, one right after the other; and rows
-  // often repeat one (closed_at = updated_at). A small memo makes the second parse a map lookup.
-  const cached = memo.get(value);
-  if (cached !== undefined || memo.has(value)) return cached;
-  if (memo.size >= MEMO_SIZE) memo.clear();
-  const result = parseTimestamp(value);
-  memo.set(value, result);
-  return result;
-}
-
-const MEMO_SIZE = 512;
-const memo = new Map<string, string | undefined>();
-
-function parseTimestamp(value: string): string | undefined {
   const length = value.length;
   if (length < 20 || value.charCodeAt(4) !== 45 || value.charCodeAt(7) !== 45) return undefined;
   const t = value.charCodeAt(10);

@@ -26,6 +26,10 @@ describe('compileWriteStatements', () => {
     expect(sql.upsert).not.toMatch(/SET[^\n]*"cdm_id" =/);
   });
 
+  it('returns the key of each row it wrote, so the rows its guard kept can be told apart', () => {
+    expect(sql.upsert).toMatch(/\nRETURNING t\."cdm_id" AS cdm_id, \(t\.xmax = 0\) AS inserted$/);
+  });
+
   it('COPYs into the table itself, leaving synced_at to its default', () => {
     expect(sql.copy).toMatch(
       /^COPY "cdm_work"\."cdm_work_item" \("cdm_id", "properties", .*, "deleted_at", "_row_hash"\) FROM STDIN$/,

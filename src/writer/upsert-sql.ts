@@ -15,7 +15,8 @@ export interface WriteStatements {
    * Set-based upsert of changed rows (and of new ones after a COPY conflict): one `$n` array per
    * column, `_row_hash` last. Its `WHERE` is a safety net for rows a concurrent writer changed between
    * the lookup and this statement: identical content (and hash) is not rewritten, older data never
-   * replaces newer.
+   * replaces newer. Returns `cdm_id` and `inserted` (true for a new row) of each row it wrote; a row
+   * missing from the result is one the `WHERE` kept.
    */
   readonly upsert: string;
   /** Content columns in parameter / COPY order (`_row_hash` follows them). */
@@ -60,7 +61,7 @@ export interface TableRef {
  *                 THEN now() ELSE t."synced_at" END
  * WHERE (t."properties", …, t."_row_hash") IS DISTINCT FROM (EXCLUDED."properties", …, EXCLUDED."_row_hash")
  *   AND (t."updated_at" IS NULL OR t."updated_at" <= EXCLUDED."updated_at")
- * RETURNING (t.xmax = 0) AS inserted
+ * RETURNING t."cdm_id" AS cdm_id, (t.xmax = 0) AS inserted
  * ```
  */
 export function compileWriteStatements(
@@ -107,7 +108,8 @@ export function compileWriteStatements(
     // synced_at moves only on a real content change, not when only the stored hash is repaired.
     `  "synced_at" = CASE WHEN ${changed} THEN now() ELSE t."synced_at" END\n` +
     `WHERE ${guard.join('\n  AND ')}\n` +
-    'RETURNING (t.xmax = 0) AS inserted';
+    // The key of every row written, so the rows the guard kept can be told apart (and re-read).
+    `RETURNING t.${key} AS cdm_id, (t.xmax = 0) AS inserted`;
 
   return { lookup, copy, upsert, columns };
 }

@@ -13,9 +13,10 @@ import { jsonProblem, type NumericRule, numericProblem, textOrArrayProblem } fro
 /** Checks one row; returns its field errors, or undefined when the row is valid. */
 export type RowValidator = (row: unknown) => FieldError[] | undefined;
 
-function createAjv(allErrors: boolean): Ajv {
+function createAjv(): Ajv {
+  // allErrors: a worker fixing its mapper wants every bad field of a row at once, not the first.
   const ajv = new Ajv({
-    allErrors,
+    allErrors: true,
     strict: true,
     strictTypes: false,
     allowUnionTypes: true,
@@ -42,8 +43,7 @@ function createAjv(allErrors: boolean): Ajv {
   return ajv;
 }
 
-let fastAjv: Ajv | undefined;
-let reportingAjv: Ajv | undefined;
+let sharedAjv: Ajv | undefined;
 const compiled = new WeakMap<ModelSpec, RowValidator>();
 
 const TYPE_DESCRIPTIONS: Readonly<Record<LogicalType, string>> = {
@@ -149,20 +149,11 @@ function fieldErrors(
 export function rowValidator(model: ModelSpec): RowValidator {
   const cached = compiled.get(model);
   if (cached) return cached;
-  // Two compilations of one schema: the fast one stops at the first error, which is all the common,
-  // valid row needs; only a row it refuses is checked again with every error collected, because a
-  // worker fixing its mapper wants every bad field of a row at once, not the first.
-  fastAjv ??= createAjv(false);
-  reportingAjv ??= createAjv(true);
-  const schema = rowSchema(model);
-  const accepts: ValidateFunction = fastAjv.compile(schema);
-  const report: ValidateFunction = reportingAjv.compile(schema);
+  sharedAjv ??= createAjv();
+  const validate: ValidateFunction = sharedAjv.compile(rowSchema(model));
   const fields = new Map(rowFields(model).map((f) => [f.name, f]));
-  const validator: RowValidator = (row) => {
-    if (accepts(row)) return undefined;
-    report(row);
-    return fieldErrors(model, fields, row, report.errors ?? []);
-  };
+  const validator: RowValidator = (row) =>
+    validate(row) ? undefined : fieldErrors(model, fields, row, validate.errors ?? []);
   compiled.set(model, validator);
   return validator;
 }

@@ -87,6 +87,29 @@ export interface NumericRule {
 const BIGINT_MIN = -(2n ** 63n);
 const BIGINT_MAX = 2n ** 63n - 1n;
 
+/** Whether `n` fits Postgres `bigint`. */
+export function bigintInRange(n: bigint): boolean {
+  return n >= BIGINT_MIN && n <= BIGINT_MAX;
+}
+
+/** Postgres `numeric` holds at most this many digits before the decimal point (leading zeros aside)… */
+export const NUMERIC_MAX_INTEGER_DIGITS = 131072;
+/** …and at most this many after it (trailing zeros included: they set the scale). */
+export const NUMERIC_MAX_FRACTION_DIGITS = 16383;
+
+/**
+ * Whether a decimal string (`-?digits(.digits)?`) fits an unconstrained `numeric`. Beyond it Postgres
+ * fails the whole statement with `22003`, so the row is refused here instead.
+ */
+export function numericDigitsFit(text: string): boolean {
+  const point = text.indexOf('.');
+  const integerEnd = point < 0 ? text.length : point;
+  let first = text.charCodeAt(0) === 45 ? 1 : 0;
+  while (first < integerEnd && text.charCodeAt(first) === 48) first++;
+  const fraction = point < 0 ? 0 : text.length - point - 1;
+  return integerEnd - first <= NUMERIC_MAX_INTEGER_DIGITS && fraction <= NUMERIC_MAX_FRACTION_DIGITS;
+}
+
 /** Why a number or decimal string does not fit the column (range, precision or the model's minimum). */
 export function numericProblem(value: unknown, rule: NumericRule): string | undefined {
   if (typeof value === 'number') {
@@ -98,12 +121,24 @@ export function numericProblem(value: unknown, rule: NumericRule): string | unde
   if (typeof value !== 'string') return undefined;
   if (rule.kind === 'bigint' && /^-?[0-9]+$/.test(value)) {
     const n = BigInt(value);
-    if (n < BIGINT_MIN || n > BIGINT_MAX) return `${value} is out of range for bigint`;
+    if (!bigintInRange(n)) return `${shortened(value)} is out of range for bigint`;
     if (rule.minimum !== undefined && n < BigInt(rule.minimum))
       return `must be >= ${rule.minimum} (got ${value})`;
   }
-  if (rule.kind === 'numeric' && rule.minimum !== undefined && Number(value) < rule.minimum) {
-    return `must be >= ${rule.minimum} (got ${value})`;
+  if (rule.kind === 'numeric' && /^-?[0-9]+(\.[0-9]+)?$/.test(value)) {
+    if (!numericDigitsFit(value)) {
+      return (
+        `${shortened(value)} has more digits than Postgres numeric holds ` +
+        `(at most ${NUMERIC_MAX_INTEGER_DIGITS} before the decimal point and ${NUMERIC_MAX_FRACTION_DIGITS} after it)`
+      );
+    }
+    if (rule.minimum !== undefined && Number(value) < rule.minimum)
+      return `must be >= ${rule.minimum} (got ${value})`;
   }
   return undefined;
+}
+
+/** A long value as a message shows it: its start, its length, no megabytes of digits. */
+function shortened(text: string): string {
+  return text.length > 40 ? `${text.slice(0, 20)}… (${text.length} characters)` : text;
 }

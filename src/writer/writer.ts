@@ -3,11 +3,26 @@ import { defaultRegistry } from '../models/index.js';
 import type { CdmModelId, RowOf } from '../models/row-types.generated.js';
 import type { InsertVia } from './batch-types.js';
 import { type BatchLimits, DEFAULT_BATCH_LIMITS } from './batches.js';
-import { parseEndpoint, resolveLayout, type SinkEndpoint, type WriterLayout } from './endpoint.js';
-import { BatchWriteError, NotProvisionedError, type RejectedRow, UnsupportedModelError } from './errors.js';
+import {
+  type ConnectionSettings,
+  describeConnection,
+  parseEndpoint,
+  resolveLayout,
+  type SinkEndpoint,
+  type WriterLayout,
+} from './endpoint.js';
+import {
+  BatchWriteError,
+  InvalidOptionError,
+  NotProvisionedError,
+  type RejectedRow,
+  UnsupportedModelError,
+} from './errors.js';
 import { compileModelTarget, type ModelTarget } from './model-target.js';
-import { provisioningProblems } from './provisioned-check.js';
-import { DEFAULT_RETRY_POLICY, type RetryEvent, type RetryPolicy } from './retry.js';
+import { defaultPrepareThreads, PreparePool } from './prepare-pool.js';
+import { DEFAULT_ROW_LIMITS, type RowLimits } from './prepare-row.js';
+import { checkProvisioned } from './provisioned-check.js';
+import { type RetryEvent, type RetryPolicy, retryPolicy } from './retry.js';
 import { writeRows } from './write-rows.js';
 import type { WriterPool } from './writer-pool.js';
 
@@ -17,7 +32,10 @@ export interface WriterTuning {
   readonly batchRows?: number;
   /** Approximate bytes per batch. Default 16 MiB. */
   readonly batchBytes?: number;
-  /** Retry policy for transient failures. Default: 6 attempts, 100 ms doubling to at most 5 s. */
+  /**
+   * Retry policy for transient failures. Default: 6 attempts, 100 ms doubling to at most 5 s; a field
+   * left out or `undefined` keeps its default.
+   */
   readonly retry?: Partial<RetryPolicy>;
   /**
    * How rows absent from the table are inserted: `copy` (default; `COPY` into the table itself, the
@@ -26,6 +44,45 @@ export interface WriterTuning {
   readonly insertVia?: InsertVia;
   /** Called before each retry of a batch, e.g. to log or count it. */
   readonly onRetry?: (event: RetryEvent) => void;
+  /**
+   * Largest row accepted, in bytes of its encoded line (UTF-8 text with COPY's escapes, JSON as text).
+   * A larger row is an invalid row (`rejected` with `skip`), refused before it is escaped or serialised,
+   * so one row can never exhaust the process. Default 16 MiB; 1 KiB to 256 MiB (jsonb's own limit).
+   */
+  readonly maxRowBytes?: number;
+  /**
+   * Worker threads that prepare rows (validate, encode, hash) for writes longer than one batch, so a
+   * re-sync uses more than one core. Default: cores − 1, at least 1 and at most 4 (this thread still
+   * clones every row to a worker, which caps the gain; more workers would only cost ~30 MB each).
+   * `0` prepares every row on this thread. Workers start on the first large write and end with `close()`.
+   */
+  readonly prepareThreads?: number;
+}
+
+const MAX_ROW_BYTES_RANGE = [1 << 10, 256 << 20] as const;
+
+/** Checks the tuning the writer cannot start without; a mistake here is a configuration bug. */
+function checkTuning(options: WriterTuning): void {
+  const [min, max] = MAX_ROW_BYTES_RANGE;
+  const { maxRowBytes, prepareThreads } = options;
+  if (
+    maxRowBytes !== undefined &&
+    !(Number.isInteger(maxRowBytes) && maxRowBytes >= min && maxRowBytes <= max)
+  ) {
+    throw new InvalidOptionError(
+      'maxRowBytes',
+      `must be a whole number of bytes from ${min} to ${max} (got ${maxRowBytes})`,
+    );
+  }
+  if (
+    prepareThreads !== undefined &&
+    !(Number.isInteger(prepareThreads) && prepareThreads >= 0 && prepareThreads <= 64)
+  ) {
+    throw new InvalidOptionError(
+      'prepareThreads',
+      `must be a whole number from 0 (off) to 64 (got ${prepareThreads})`,
+    );
+  }
 }
 
 /** Options of `new CdmSinkWriter(...)`: a pool you own, plus where to write. */
@@ -54,12 +111,28 @@ export interface FromEndpointOptions extends WriterTuning {
   readonly applicationName?: string;
 }
 
-export interface WriteOptions {
+export interface WriteOptions<M extends CdmModelId = CdmModelId> {
   /**
-   * `reject` (default): a batch holding an invalid row fails before any of it is written, with an
-   * `InvalidRowsError`. `skip`: valid rows are written and the invalid ones returned in `rejected`.
+   * `reject` (default): a batch holding an invalid row, or a row Postgres refuses (SQLSTATE class 22
+   * or 23, e.g. a CHECK constraint added to the table), fails with an `InvalidRowsError` and nothing
+   * of that batch is written. `skip`: the other rows are written and those returned in `rejected`.
    */
   readonly onInvalidRow?: 'reject' | 'skip';
+  /**
+   * Called after each batch is settled (committed, or found to need nothing), e.g. to log progress.
+   * It runs between batches, with none in flight: if it throws, `write` rejects with that error, the
+   * batch it reported stays committed and no later batch is sent (`rowsDone` said how far it got).
+   */
+  readonly onProgress?: (progress: WriteProgress<M>) => void;
+}
+
+/** How far a `write` call got, for `WriteOptions.onProgress`. */
+export interface WriteProgress<M extends CdmModelId = CdmModelId> {
+  readonly modelId: M;
+  /** Input rows whose outcome is known so far: written, unchanged, stale or rejected. */
+  readonly rowsDone: number;
+  /** `rowsDone` per second since the call started, rounded. */
+  readonly rowsPerSecond: number;
 }
 
 /** What one `write` call did. `received = inserted + updated + unchanged + stale + rejected.length`. */
@@ -79,7 +152,10 @@ export interface WriteResult<M extends CdmModelId = CdmModelId> {
    * whose stored row has one.
    */
   readonly stale: number;
-  /** Invalid rows (only with `onInvalidRow: 'skip'`). */
+  /**
+   * Invalid rows and rows Postgres refused (those have `code`, the SQLSTATE), in input order; only with
+   * `onInvalidRow: 'skip'`.
+   */
   readonly rejected: readonly RejectedRow[];
 }
 
@@ -96,7 +172,9 @@ export interface WriteResult<M extends CdmModelId = CdmModelId> {
  * - every row is validated before anything of its batch is sent;
  * - upsert on `cdm_id`; an unchanged row is never sent, so it gets no new tuple, no lock and no WAL, and
  *   keeps its `synced_at`; `synced_at` moves only on real content changes;
- * - a row whose stored `updated_at` is later than the incoming one is kept (counted as `stale`);
+ * - a row whose stored `updated_at` is later than the incoming one is kept (counted as `stale`), also
+ *   when that newer row lands between the batch's lookup and its upsert (the upsert's guard keeps it,
+ *   and the row is re-read in the same transaction to tell `stale` from `unchanged`);
  * - duplicates of a `cdm_id` inside one call: the newest `updated_at` wins, the later one on a tie; a
  *   null `updated_at` ranks below any timestamp (so between two nulls, and for a model without
  *   `updated_at`, the later row wins). Timestamps compare as instants, whatever their offset. The same
@@ -104,6 +182,17 @@ export interface WriteResult<M extends CdmModelId = CdmModelId> {
  * - one transaction per batch, rows sorted by `cdm_id` (concurrent writers do not deadlock); transient
  *   failures (SQLSTATE 08xxx, 40001, 40P01, 57P0x, lost connections) are retried on a fresh connection
  *   with capped exponential backoff, and a replay never duplicates;
+ * - exact counts after a lost COMMIT: when the connection dies after the statement that commits a
+ *   batch was sent, the retry counts the rows it finds stored with their own content as what the lost
+ *   attempt did (inserted or updated), not as unchanged; out of retries, `BatchWriteError` has
+ *   `commitUnknown: true` and says the rows may be in the table;
+ * - rows Postgres refuses (SQLSTATE class 22 or 23: a CHECK, NOT NULL, foreign key or other unique
+ *   index, or a trigger, that the model does not know about) are isolated by bisection: the batch is
+ *   replayed in one transaction with a savepoint per sub-range, halving a refused range down to single
+ *   rows. `skip` commits the others and returns the refused ones in `rejected` with their SQLSTATE
+ *   (`code`) and the server's message (never its DETAIL, which can echo the row); `reject` rolls the
+ *   batch back and throws `InvalidRowsError` naming them. A `23505` on COPY still means a concurrent
+ *   insert (the batch is replayed as upserts); from the upsert it is another unique index, a row's fault;
  * - memory is bounded by the batch limits whatever the input size (two batches at most, encoded
  *   outside the V8 heap); the input is read lazily;
  * - never issues DDL (no temp or stage tables); `assertProvisioned` is one read-only catalog query.
@@ -114,12 +203,20 @@ export interface WriteResult<M extends CdmModelId = CdmModelId> {
  *   and cheap, because committed rows come back as unchanged;
  * - a duplicate dropped inside a batch counts as `unchanged`, one dropped against a row an earlier batch
  *   stored counts as `stale`: which it is depends on where batches are cut, the stored row does not;
- * - after a retried COMMIT whose outcome was unknown, rows it committed are counted as unchanged;
- * - with `onInvalidRow: 'skip'`, the rejected rows' reports are kept for the result (small, but they
+ * - after a lost COMMIT, a row that another writer stored with identical content in the meantime is
+ *   counted as the lost attempt's insert or update rather than as unchanged (the writer cannot tell);
+ * - isolating refused rows costs a few round trips per refused row (about 4 × log2 of the batch size);
+ *   a constraint every row violates (say a new NOT NULL column without a default) refuses the whole
+ *   input row by row, slowly: with `reject` the first batch fails; with `skip` each batch is bisected;
+ * - a batch with changed rows always runs in a transaction (`BEGIN`/`COMMIT`), so that the rows the
+ *   upsert's guard kept can be re-read under its locks; a batch of new rows only is one `COPY`; * - with `onInvalidRow: 'skip'`, the rejected rows' reports are kept for the result (small, but they
  *   grow with the number of invalid rows).
  *
- * Errors: `InvalidEndpointError` (construction), `UnsupportedModelError`, `NotProvisionedError`,
- * `InvalidRowsError`, `BatchWriteError` (with `retryable`, SQLSTATE `code` and the failed row range).
+ * Errors: `InvalidEndpointError` (construction, e.g. an `sslmode` node-postgres does not support),
+ * `UnsupportedModelError`, `ConnectionFailedError` (the database cannot be reached before the first
+ * batch; `retryable` unless authentication or the database name is wrong), `NotProvisionedError`,
+ * `InvalidRowsError` (invalid or refused rows under `reject`), `BatchWriteError` (with `retryable`,
+ * `commitUnknown`, SQLSTATE `code` and the failed row range).
  *
  * @example
  * ```ts
@@ -128,19 +225,24 @@ export interface WriteResult<M extends CdmModelId = CdmModelId> {
  *   parameters: { connection_url: process.env.SINK_URL, schema: 'cdm_work', table_prefix: 'cdm_' },
  * });
  * await writer.assertProvisioned(['cdm.work.item']);
- * const r = await writer.write('cdm.work.item', mapIssues(jiraPages), { onInvalidRow: 'skip' });
- * // r: { modelId, received, inserted, updated, unchanged, stale, rejected: [{ index, cdmId, errors }] }
+ * const r = await writer.write('cdm.work.item', mapIssues(jiraPages), {
+ *   onInvalidRow: 'skip',
+ *   onProgress: (p) => console.error(`${p.modelId}: ${p.rowsDone} rows, ${p.rowsPerSecond}/s`),
+ * });
+ * // r: { modelId, received, inserted, updated, unchanged, stale, rejected: [{ index, cdmId, code?, errors }] }
  * await writer.close();
  * ```
  * Per batch this sends (see `upsert-sql.ts` for the full statements):
  * ```sql
  * SELECT t."cdm_id", t."_row_hash", to_char(t."updated_at" AT TIME ZONE 'UTC', …)
  *   FROM "cdm_work"."cdm_work_item" AS t WHERE t."cdm_id" = ANY($1::text[]);
- * BEGIN;  -- only when the batch has both new and changed rows
+ * BEGIN;  -- only when the batch has changed rows
  * COPY "cdm_work"."cdm_work_item" ("cdm_id", "properties", …, "_row_hash") FROM STDIN;
  * INSERT INTO "cdm_work"."cdm_work_item" AS t (…) SELECT … FROM unnest($1::text[], …) AS u(…)
  *   ON CONFLICT ("cdm_id") DO UPDATE SET … WHERE (t.…) IS DISTINCT FROM (EXCLUDED.…)
- *   AND (t."updated_at" IS NULL OR t."updated_at" <= EXCLUDED."updated_at") RETURNING (t.xmax = 0) AS inserted;
+ *   AND (t."updated_at" IS NULL OR t."updated_at" <= EXCLUDED."updated_at")
+ *   RETURNING t."cdm_id" AS cdm_id, (t.xmax = 0) AS inserted;
+ * SELECT …  -- the lookup again, only for rows the upsert's WHERE kept
  * COMMIT;
  * ```
  */
@@ -153,22 +255,33 @@ export class CdmSinkWriter {
   private readonly retry: RetryPolicy;
   private readonly insertVia: InsertVia;
   private readonly onRetry: ((event: RetryEvent) => void) | undefined;
+  private readonly rowLimits: RowLimits;
+  private readonly prepareThreads: number;
   private readonly targets = new Map<CdmModelId, ModelTarget>();
+  /** One per model written with more than one batch, started lazily. */
+  private readonly preparePools = new Map<CdmModelId, PreparePool>();
   private readonly provisioned = new Set<CdmModelId>();
+  /** `host:port/database`, for connection errors. */
+  private readonly connectionTarget: string;
   private closed = false;
 
   /** A writer over a pool you own; validates schema, prefix and models. */
   constructor(options: CdmSinkWriterOptions) {
     this.layout = resolveLayout(options, { schema: 'schema', tablePrefix: 'tablePrefix', models: 'models' });
+    checkTuning(options);
     this.pool = options.pool;
+    this.rowLimits = { maxRowBytes: options.maxRowBytes ?? DEFAULT_ROW_LIMITS.maxRowBytes };
+    this.prepareThreads = options.prepareThreads ?? Math.min(4, defaultPrepareThreads());
     this.limits = {
       ...DEFAULT_BATCH_LIMITS,
       ...(options.batchRows ? { maxRows: options.batchRows } : {}),
       ...(options.batchBytes ? { maxBytes: options.batchBytes } : {}),
     };
-    this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.retry = retryPolicy(options.retry);
     this.insertVia = options.insertVia ?? 'copy';
     this.onRetry = options.onRetry;
+    // A node-postgres pool keeps its settings in `options`; another WriterPool may have none.
+    this.connectionTarget = describeConnection((options.pool as { options?: ConnectionSettings }).options);
   }
 
   /**
@@ -209,6 +322,7 @@ export class CdmSinkWriter {
       defaultRegistry.get(modelId),
       this.layout.schema,
       this.layout.tablePrefix,
+      this.rowLimits,
     );
     this.targets.set(modelId, target);
     return target;
@@ -219,13 +333,16 @@ export class CdmSinkWriter {
    * may write) exist with every column at the right type and a unique key on `cdm_id`.
    *
    * Errors: `NotProvisionedError` listing each missing `schema.table` or `schema.table.column` and how
-   * to provision the sink; `UnsupportedModelError` for a model this writer does not accept.
+   * to provision the sink; `UnsupportedModelError` for a model this writer does not accept;
+   * `ConnectionFailedError` when the database cannot be reached (refused, unknown host, authentication,
+   * unknown database), naming `host:port/database` and what to check.
    */
   async assertProvisioned(modelIds: readonly CdmModelId[] = this.layout.models): Promise<void> {
     const targets = modelIds.map((id) => this.target(id));
-    const problems = await provisioningProblems(
+    const problems = await checkProvisioned(
       this.pool,
       targets.map((t) => ({ model: t.model, schema: t.schema, table: t.table })),
+      this.connectionTarget,
     );
     if (problems.length > 0) throw new NotProvisionedError(problems);
     for (const id of modelIds) this.provisioned.add(id);
@@ -238,15 +355,17 @@ export class CdmSinkWriter {
    * same, for JavaScript callers and for what types cannot say (formats, ranges, NUL characters).
    *
    * Errors: `InvalidRowsError` (`reject` mode; earlier batches of this call stay committed),
-   * `NotProvisionedError` before the first batch, `BatchWriteError` when a batch cannot be written.
+   * `NotProvisionedError` or `ConnectionFailedError` before the first batch, `BatchWriteError` when a
+   * batch cannot be written, whatever `onProgress` throws.
    */
   async write<M extends CdmModelId>(
     modelId: M,
     rows: Iterable<RowOf<M>> | AsyncIterable<RowOf<M>>,
-    options: WriteOptions = {},
+    options: WriteOptions<M> = {},
   ): Promise<WriteResult<M>> {
     const target = this.target(modelId);
     if (!this.provisioned.has(modelId)) await this.assertProvisioned([modelId]);
+    const { onProgress } = options;
     try {
       const totals = await writeRows(
         {
@@ -257,6 +376,8 @@ export class CdmSinkWriter {
           insertVia: this.insertVia,
           skipInvalid: options.onInvalidRow === 'skip',
           onRetry: this.onRetry,
+          preparePool: this.preparePool(modelId),
+          onProgress: onProgress && ((progress) => onProgress({ modelId, ...progress })),
         },
         rows,
       );
@@ -270,10 +391,22 @@ export class CdmSinkWriter {
     }
   }
 
-  /** Ends the pool if the writer opened it; idempotent. */
+  /** The model's prepare workers; created here, started by the first write longer than one batch. */
+  private preparePool(modelId: CdmModelId): PreparePool | undefined {
+    if (this.prepareThreads === 0) return undefined;
+    let pool = this.preparePools.get(modelId);
+    if (!pool) {
+      pool = new PreparePool({ modelId, threads: this.prepareThreads, limits: this.rowLimits });
+      this.preparePools.set(modelId, pool);
+    }
+    return pool;
+  }
+
+  /** Stops the prepare workers, and ends the pool if the writer opened it; idempotent. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await Promise.all([...this.preparePools.values()].map((pool) => pool.close()));
     await this.ownedPool?.end();
   }
 }

@@ -13,6 +13,7 @@ import { compileModelTarget } from '../../src/writer/model-target.js';
 import { upsertParams } from '../../src/writer/upsert-params.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { provisionTables } from '../support/provision.js';
+import { hookPool } from '../support/writer-hook-pool.js';
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -412,6 +413,34 @@ describe('concurrency', () => {
       other.release();
       await pool.end();
     }
+  });
+
+  it("counts a row the upsert's guard kept as stale when a newer version landed after the lookup, unchanged when the same one did", async () => {
+    await sink('guard_counts');
+    const writer = writerFor('guard_counts');
+    await writer.write('cdm.work.item', workItemRows(4));
+    const { lookupName } = compileModelTarget(item, 'guard_counts', 'cdm_').statements;
+    let interleaved = false;
+    const hooked = writerFor('guard_counts', {
+      pool: hookPool(db.pool, {
+        // Between this writer's lookup and its upsert, another writer stores row 0 at a newer version
+        // and row 1 exactly as this writer is about to send it.
+        afterNamed: async (name) => {
+          if (name !== lookupName || interleaved) return;
+          interleaved = true;
+          await writer.write('cdm.work.item', [
+            workItemRow(0, { version: 2 }),
+            workItemRow(1, { version: 1 }),
+          ]);
+        },
+      }),
+    });
+    const r = await hooked.write('cdm.work.item', workItemRows(4, { version: 1 }));
+    expect(interleaved).toBe(true);
+    expect(r).toMatchObject({ received: 4, inserted: 0, updated: 2, unchanged: 1, stale: 1 });
+    const rows = await rowsOf('guard_counts');
+    expect(rows.get(cdmIdOf(0))!.summary).toMatch(/\(v2\)$/);
+    for (const n of [1, 2, 3]) expect(rows.get(cdmIdOf(n))!.summary).toMatch(/\(v1\)$/);
   });
 
   it('two writers upserting overlapping keys in opposite orders neither deadlock nor lose the newest version', async () => {
