@@ -282,7 +282,7 @@ export function rowEncoder(model: ModelSpec, maxRowBytes: number): RowEncoder {
     lines.commit(end);
     return { index: target.index, cdmId: row.cdm_id as string, version, hash, chunk, start, end };
   };
-  // biome-ignore lint/security/noGlobalEval: generated from the repository's own model specs, never from input
+  // Generated from the repository's own model specs, never from input.
   const generated = new Function(
     ...Object.keys(scope),
     'tooLarge',

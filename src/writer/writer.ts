@@ -162,14 +162,20 @@ export interface WriteResult<M extends CdmModelId = CdmModelId> {
 /**
  * Writes CDM-shaped rows into provisioned sink tables: validated, change-aware, idempotent upserts.
  *
- * How: each row is validated (the model's JSON Schema, compiled once), encoded once into its canonical
- * COPY text and hashed into `_row_hash`; batches are de-duplicated and sorted by `cdm_id`. Per batch, one
+ * How: each row is checked and encoded in one pass (code generated once per model from the same fields
+ * as its JSON Schema; the Ajv validator of that schema runs only for refused rows, to name every bad
+ * field), into its canonical COPY text, and hashed into `_row_hash`. Past the first batch, rows are
+ * prepared on worker threads (`prepareThreads`), in input order. Batches are de-duplicated and sorted
+ * by `cdm_id`. Per batch, one
  * lookup fetches the stored hashes and versions of its keys; new rows go in with `COPY` into the table
  * itself, changed rows with one set-based upsert whose `WHERE` re-checks change and version; unchanged
  * and stale rows are not sent at all. Batch N executes while batch N+1 is prepared.
  *
  * Guarantees:
  * - every row is validated before anything of its batch is sent;
+ * - no row can exhaust the process: one larger than `maxRowBytes` (16 MiB by default), or a decimal
+ *   with more digits than `numeric` holds, is an invalid row naming its field, refused before anything
+ *   of its size is escaped or serialised;
  * - upsert on `cdm_id`; an unchanged row is never sent, so it gets no new tuple, no lock and no WAL, and
  *   keeps its `synced_at`; `synced_at` moves only on real content changes;
  * - a row whose stored `updated_at` is later than the incoming one is kept (counted as `stale`), also
@@ -193,7 +199,8 @@ export interface WriteResult<M extends CdmModelId = CdmModelId> {
  *   (`code`) and the server's message (never its DETAIL, which can echo the row); `reject` rolls the
  *   batch back and throws `InvalidRowsError` naming them. A `23505` on COPY still means a concurrent
  *   insert (the batch is replayed as upserts); from the upsert it is another unique index, a row's fault;
- * - memory is bounded by the batch limits whatever the input size (two batches at most, encoded
+ * - memory is bounded by the batch limits and the prepare workers' bounded queues whatever the input
+ *   size (two batches at most, encoded
  *   outside the V8 heap); the input is read lazily;
  * - never issues DDL (no temp or stage tables); `assertProvisioned` is one read-only catalog query.
  *
