@@ -441,7 +441,8 @@ async function runPhase(pool: pg.Pool, phase: Phase, settings: RunSettings): Pro
   const threads = phase.method !== 'writer' || prepareThreads === undefined ? {} : { prepareThreads };
   let outcome: Outcome;
   if (phase.method === 'memory-probe')
-    outcome = await runStreamProbe(url, settings.streamRows, prepareThreads);
+    // The stream's target is peak RSS with the prepare pool on: one thread at least, whatever the default.
+    outcome = await runStreamProbe(url, settings.streamRows, prepareThreads ?? 1);
   else if (phase.concurrent) outcome = await runConcurrentWriters(url, rows, prepareThreads);
   else {
     const report = await runChild({

@@ -52,9 +52,11 @@ export interface WriterTuning {
   readonly maxRowBytes?: number;
   /**
    * Worker threads that prepare rows (validate, encode, hash) for writes longer than one batch, so a
-   * re-sync uses more than one core. Default: cores − 1, at least 1 and at most 4 (this thread still
-   * clones every row to a worker, which caps the gain; more workers would only cost ~30 MB each).
-   * `0` prepares every row on this thread. Workers start on the first large write and end with `close()`.
+   * re-sync uses more than one core. Default: cores − 2 (one core for this thread, one for the
+   * database), at most 4: none on 2 cores, where a worker measured slower than none (it competes with
+   * Postgres), and never more than 4, past which this thread, which clones every row to a worker, is
+   * the limit. `0` prepares every row on this thread. Workers start on the first write longer than one
+   * batch and end with `close()`.
    */
   readonly prepareThreads?: number;
 }
@@ -278,7 +280,7 @@ export class CdmSinkWriter {
     checkTuning(options);
     this.pool = options.pool;
     this.rowLimits = { maxRowBytes: options.maxRowBytes ?? DEFAULT_ROW_LIMITS.maxRowBytes };
-    this.prepareThreads = options.prepareThreads ?? Math.min(4, defaultPrepareThreads());
+    this.prepareThreads = options.prepareThreads ?? defaultPrepareThreads();
     this.limits = {
       ...DEFAULT_BATCH_LIMITS,
       ...(options.batchRows ? { maxRows: options.batchRows } : {}),
