@@ -196,3 +196,11 @@ export class ConnectionFailedError extends WriterError {
     );
   }
 }
+
+/** A prepare worker thread crashed, exited or failed on a row; the write that used it fails. */
+export class PrepareWorkerError extends WriterError {
+  override readonly name = 'PrepareWorkerError';
+  constructor(why: string, options?: { cause?: unknown }) {
+    super('PrepareWorkerFailed', `prepare worker failed: ${why}`, false, options);
+  }
+}

@@ -25,12 +25,12 @@ export {
   InvalidRowsError,
   NotProvisionedError,
   PROVISION_HINT,
+  PrepareWorkerError,
   type ProvisioningProblem,
   type RejectedRow,
   UnsupportedModelError,
   WriterError,
 } from './errors.js';
-export { PrepareWorkerError } from './prepare-pool.js';
 export type { FailureKind, RetryEvent, RetryPolicy } from './retry.js';
 export { type JsonSchema, rowSchema } from './row-schema.js';
 export {

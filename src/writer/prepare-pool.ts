@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { defaultRegistry } from '../models/index.js';
 import type { CdmModelId } from '../models/row-types.generated.js';
 import type { PrepareRow } from './batches.js';
-import { WriterError } from './errors.js';
+import { PrepareWorkerError } from './errors.js';
 import { LineBuffer } from './line-buffer.js';
 import { DEFAULT_ROW_LIMITS, type RowLimits, rowPreparer } from './prepare-row.js';
 import type {
@@ -50,14 +50,6 @@ import { isRejected, type PreparedRow } from './prepared-rows.js';
  */
 export function defaultPrepareThreads(): number {
   return Math.min(4, Math.max(0, os.availableParallelism() - 2));
-}
-
-/** A prepare worker crashed, exited or failed on a row; the write that used it fails. */
-export class PrepareWorkerError extends WriterError {
-  override readonly name = 'PrepareWorkerError';
-  constructor(why: string, options?: { cause?: unknown }) {
-    super('PrepareWorkerFailed', `prepare worker failed: ${why}`, false, options);
-  }
 }
 
 export interface PreparePoolOptions {

@@ -78,6 +78,12 @@ describe('row validation', () => {
     expect(reasons({ ...good, properties: [] }).properties).toBe('must be a JSON object (got an array)');
   });
 
+  it('says a huge integer string is out of range without parsing it', () => {
+    expect(reasons({ ...good, original_estimate_seconds: '9'.repeat(5_000_000) })).toEqual({
+      original_estimate_seconds: `${'9'.repeat(20)}… (5000000 characters) is out of range for bigint`,
+    });
+  });
+
   it('applies the model minimum to numbers and decimal strings alike', () => {
     const worklog = rowValidator(defaultRegistry.get('cdm.work.worklog'));
     const row = {
