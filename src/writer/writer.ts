@@ -166,10 +166,9 @@ export interface WriteResult<M extends CdmModelId = CdmModelId> {
  *
  * How: each row is checked and encoded in one pass (code generated once per model from the same fields
  * as its JSON Schema; the Ajv validator of that schema runs only for refused rows, to name every bad
- * field), into its canonical COPY text, and hashed into `_row_hash`. Past the first batch, rows are
- * prepared on worker threads (`prepareThreads`), in input order. Batches are de-duplicated and sorted
- * by `cdm_id`. Per batch, one
- * lookup fetches the stored hashes and versions of its keys; new rows go in with `COPY` into the table
+ * field), into its canonical COPY text, and hashed into `_row_hash`. With `prepareThreads`, rows past
+ * the first batch are prepared on worker threads, in input order. Batches are de-duplicated and sorted
+ * by `cdm_id`. Per batch, one lookup fetches the stored hashes and versions of its keys; new rows go in with `COPY` into the table
  * itself, changed rows with one set-based upsert whose `WHERE` re-checks change and version; unchanged
  * and stale rows are not sent at all. Batch N executes while batch N+1 is prepared.
  *
