@@ -24,7 +24,9 @@ import type { WriterPoolClient } from './writer-pool.js';
  *    between the lookup and the write. The upsert returns the keys it wrote; the rows its `WHERE` kept
  *    are re-read in the same transaction (the upsert locked them) and counted unchanged (the stored
  *    row has this content) or stale (a newer version landed in between);
- * 4. all of it in one transaction; a batch of new rows only is one autocommitted `COPY`.
+ * 4. all of it in one transaction; a batch of new rows only is one autocommitted `COPY`. A batch with
+ *    both new and changed rows sends the new ones through the upsert too, in one pass in key order, so
+ *    that concurrent writers take row locks in the same order and cannot deadlock.
  *
  * A concurrent writer inserting a key this batch COPYs makes the COPY fail with `23505`; the caller
  * then replays the batch with `insertVia: 'upsert'`, which sends new rows through the upsert as well.
@@ -144,8 +146,8 @@ export async function executeBatch(
   );
   // Every row counted as inserted or updated, so that a lost COMMIT can be accounted for on a retry.
   const written = new Map<string, Written>();
-  const inserts: EncodedRow[] = [];
-  const upserts: EncodedRow[] = [];
+  let inserts: EncodedRow[] = [];
+  let upserts: EncodedRow[] = [];
   // Isolation sends new rows through the upsert too: a COPY cannot be split without re-sending it.
   const copyNew = options.insertVia === 'copy' && !options.isolate;
   for (const row of rows) {
@@ -165,6 +167,15 @@ export async function executeBatch(
     else upserts.push(row);
   }
   if (inserts.length === 0 && upserts.length === 0) return outcome;
+  if (inserts.length > 0 && upserts.length > 0) {
+    // One pass in key order: a COPY of the new rows and then an upsert of the changed ones would take
+    // row locks out of order (new c before changed b), and two writers doing that on overlapping keys
+    // deadlock (40P01, seen with four concurrent writers). Only batches mixing new and changed rows pay
+    // the upsert's cost for their new rows; a first load is all COPY, a re-sync mostly unchanged.
+    const send = new Set([...inserts, ...upserts]);
+    upserts = rows.filter((row) => send.has(row));
+    inserts = [];
+  }
 
   if (upserts.length === 0) {
     // New rows only: one COPY is its own transaction (no BEGIN/COMMIT round trips).

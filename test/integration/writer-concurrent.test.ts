@@ -12,6 +12,7 @@ import { normalizeTimestamp } from '../../src/writer/timestamps.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { prng } from '../support/prng.js';
 import { provisionTables } from '../support/provision.js';
+import { hookPool } from '../support/writer-hook-pool.js';
 
 let db: TestDatabase;
 beforeAll(async () => {
@@ -120,4 +121,67 @@ describe('four writers on one table', () => {
       await Promise.all(pools.map((p) => p.end()));
     }
   }, 120_000);
+});
+
+describe('lock order within a batch', () => {
+  it('a batch with a new key and a changed key takes their locks in key order, so a crossing transaction cannot deadlock it', async () => {
+    await provisionTables(db.pool, { schema: 'order', tablePrefix: 'cdm_', sinkId: 'ns/order' }, [
+      defaultRegistry.get('cdm.work.item'),
+    ]);
+    const [b, c] = [workItemRow(1), workItemRow(2)];
+    await new CdmSinkWriter({ pool: db.pool, schema: 'order' }).write('cdm.work.item', [b]);
+
+    // Another transaction holds b once the writer has looked its keys up (b changed, c new), and then
+    // inserts c. Were c COPYed before b is upserted, the two would wait on each other: 40P01.
+    const other = await db.pool.connect();
+    let armed = true;
+    const writerPool = new pg.Pool({ connectionString: db.url, max: 2, application_name: 'order_writer' });
+    writerPool.on('error', () => {});
+    const retries: RetryEvent[] = [];
+    const writer = new CdmSinkWriter({
+      pool: hookPool(writerPool, {
+        async afterNamed(name) {
+          if (!armed || !name.startsWith('cdm_writer_lookup')) return;
+          armed = false;
+          await other.query('BEGIN');
+          await other.query('UPDATE "order".cdm_work_item SET summary = summary WHERE cdm_id = $1', [
+            b.cdm_id,
+          ]);
+        },
+      }),
+      schema: 'order',
+      retry: { maxAttempts: 3, baseDelayMs: 10 },
+      onRetry: (event) => retries.push(event),
+    });
+    const writing = writer.write('cdm.work.item', [workItemRow(1, { version: 1 }), c]);
+    // Until the writer waits for b's lock.
+    for (let waiting = 0; waiting === 0; ) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const { rows } = await db.pool.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'order_writer' AND wait_event_type = 'Lock'`,
+      );
+      waiting = rows[0].n;
+    }
+    let otherError: unknown;
+    try {
+      await other.query(
+        `INSERT INTO "order".cdm_work_item (cdm_id, project_cdm_id, issue_type, status, status_category, summary, created_at, updated_at)
+         VALUES ($1, 'p', 'Bug', 'Open', 'todo', 'from the other transaction', '2020-01-01Z', '2020-01-01Z')
+         ON CONFLICT (cdm_id) DO NOTHING`,
+        [c.cdm_id],
+      );
+      await other.query('COMMIT');
+    } catch (error) {
+      otherError = error;
+      await other.query('ROLLBACK');
+    } finally {
+      other.release();
+    }
+    const result = await writing;
+    expect(otherError).toBeUndefined();
+    expect(retries.map((r) => r.code)).toEqual([]);
+    // c landed first (the other transaction), then the writer's newer version replaced it.
+    expect(result).toMatchObject({ inserted: 0, updated: 2, unchanged: 0, stale: 0 });
+    await Promise.all([writer.close(), writerPool.end()]);
+  });
 });
