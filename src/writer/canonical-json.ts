@@ -45,8 +45,10 @@ function quotedKey(key: string): string | undefined {
   let quoted = quotedKeys.get(key);
   if (quoted !== undefined) return quoted;
   if (!plainText(key)) return undefined;
-  if (quotedKeys.size >= QUOTED_KEYS_MAX) quotedKeys.clear();
   quoted = `${JSON.stringify(key)}:`;
+  // Field-name-sized keys only: the cache must stay small in bytes too.
+  if (key.length > 256) return quoted;
+  if (quotedKeys.size >= QUOTED_KEYS_MAX) quotedKeys.clear();
   quotedKeys.set(key, quoted);
   return quoted;
 }
@@ -118,6 +120,7 @@ export function canonicalJsonText(
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
     size.chars += key.length;
+    if (size.chars > size.limit) return TOO_LARGE;
     const quoted = quotedKey(key);
     if (quoted === undefined) return NOT_JSON;
     const child = canonicalJsonText(record[key], size, depth + 1);

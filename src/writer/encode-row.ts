@@ -118,7 +118,7 @@ function numberText(
   return v;
 }
 
-function arrayText(v: unknown, size: Size): string | undefined {
+function arrayText(v: unknown, size: Size): string | undefined | typeof TOO_LARGE {
   if (!Array.isArray(v)) return undefined;
   if (v.length === 0) return '{}';
   let plain = true;
@@ -133,6 +133,8 @@ function arrayText(v: unknown, size: Size): string | undefined {
     }
     size.chars += element.length;
   }
+  // Checked before the literal is built: escaping could double and double again what is already too much.
+  if (size.chars > size.limit) return TOO_LARGE;
   // Without quotes, backslashes or COPY specials, quoting the elements is all the literal needs.
   return plain ? `{"${(v as string[]).join('","')}"}` : copyEscape(arrayLiteral(v as string[]));
 }
@@ -198,7 +200,7 @@ function columnCode(column: Column, c: number): string {
       check = `${t} = typeof v === 'string' ? normalizeTimestamp(v) : undefined;`;
       break;
     case 'string_array':
-      check = `${t} = arrayText(v, size); if (size.chars > maxRowBytes) ${tooLarge}`;
+      check = `${t} = arrayText(v, size); if (${t} === TOO_LARGE) ${tooLarge}`;
       break;
     case 'json_object':
       check = `${t} = jsonText(v, size); if (${t} === TOO_LARGE) ${tooLarge}`;

@@ -69,6 +69,20 @@ describe('per-row limits', () => {
     expect((error as InvalidRowsError).message).toContain('description is too large');
   });
 
+  it('refuses a label of 35 MB of backslashes before building the array literal', async () => {
+    const rows = around(150, (n) => ({ ...workItemRow(n), labels: ['ok', '\\'.repeat(35e6)] }));
+    const result = await writer.write('cdm.work.item', rows, { onInvalidRow: 'skip' });
+    expect(result.rejected.map((r) => [r.index, r.errors[0]?.field])).toEqual([[5, 'labels']]);
+    expect(result.inserted).toBe(29);
+  });
+
+  it('refuses a properties key of 35 MB of backslashes before serialising it', async () => {
+    const rows = around(600, (n) => ({ ...workItemRow(n), properties: { ['\\'.repeat(35e6)]: 1 } }));
+    const result = await writer.write('cdm.work.item', rows, { onInvalidRow: 'skip' });
+    expect(result.rejected.map((r) => [r.index, r.errors[0]?.field])).toEqual([[5, 'properties']]);
+    expect(result.inserted).toBe(29);
+  });
+
   it('refuses a numeric beyond Postgres numeric, and keeps writing the valid rows of its batch and the later batches', async () => {
     const rows = around(200, (n) => ({ ...workItemRow(n), story_points: '9'.repeat(131073) }));
     const before = (await storedIds()).length;
