@@ -56,7 +56,7 @@ export const DEFAULT_BATCH_LIMITS: BatchLimits = {
 /** Validates one input row and encodes it into `lines` (see `prepared-rows.ts`). */
 export type PrepareRow = (row: unknown, index: number, lines: LineBuffer) => EncodedRow | RejectedRow;
 
-function isRejected(prepared: PreparedRow): prepared is RejectedRow {
+export function isRejected(prepared: EncodedRow | RejectedRow): prepared is RejectedRow {
   return 'errors' in prepared;
 }
 

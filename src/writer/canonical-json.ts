@@ -1,15 +1,10 @@
-import { MAX_JSON_DEPTH } from './value-checks.js';
+import { MAX_JSON_DEPTH, textProblem } from './value-checks.js';
 
 /**
- * JSON text with object keys sorted at every level. jsonb forgets key order, so two documents that differ
- * only in key order are equal in the table; sorting before hashing makes them equal in the row hash too.
- * Input is assumed to be plain JSON already (`jsonProblem` in `value-checks.ts` has vetted it).
+ * Canonical JSON of `properties`: object keys sorted at every level. jsonb forgets key order, so two
+ * documents that differ only in key order are equal in the table; sorting before hashing makes them
+ * equal in the row hash too.
  */
-export function canonicalJson(value: unknown): string {
-  const text = canonicalJsonText(value, { chars: 0, limit: Number.POSITIVE_INFINITY }, 0);
-  if (typeof text !== 'string') throw new TypeError('not plain JSON');
-  return text;
-}
 
 /** Marks a value that is not plain JSON jsonb stores unchanged; `jsonProblem` says why. */
 export const NOT_JSON: unique symbol = Symbol('not plain JSON');
@@ -22,10 +17,8 @@ const SUSPECT_TEXT = /[\u0000\ud800-\udfff]/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what JSON escapes
 const NEEDS_CARE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
-const isWellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
-
 function plainText(s: string): boolean {
-  return !SUSPECT_TEXT.test(s) || (!s.includes('\u0000') && isWellFormed(s));
+  return !SUSPECT_TEXT.test(s) || textProblem(s) === undefined;
 }
 
 /** Marks a document whose strings and keys alone exceed the size limit; nothing large was built. */

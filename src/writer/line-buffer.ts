@@ -46,11 +46,6 @@ export class LineBuffer {
   }
 }
 
-/** UTF-8 needs at most 3 bytes per UTF-16 code unit (a surrogate pair: 4 bytes for 2 units). */
-export function maxUtf8Bytes(text: string): number {
-  return text.length * 3;
-}
-
 /**
  * Joins lines into buffers of about `chunkBytes` for the COPY stream, in the given order. One memcpy per
  * line; the stream then sends few, large CopyData messages.

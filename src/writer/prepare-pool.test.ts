@@ -6,11 +6,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { workItemRow } from '../../bench/writer/rows.js';
 import { defaultRegistry } from '../models/index.js';
 import type { CdmModelId } from '../models/row-types.generated.js';
+import { isRejected } from './batches.js';
 import { PrepareWorkerError } from './errors.js';
 import { cloneSize, PreparePool, type PreparePoolOptions } from './prepare-pool.js';
 import { rowPreparer } from './prepare-row.js';
 import type { PrepareWorkerFault } from './prepare-worker.js';
-import { isRejected, type PreparedRow, preparedRows, prepareInline } from './prepared-rows.js';
+import { type PreparedRow, preparedRows, prepareInline } from './prepared-rows.js';
 
 const prepare = rowPreparer(defaultRegistry.get('cdm.work.item'));
 const pools: PreparePool[] = [];

@@ -3,7 +3,7 @@ import { types } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { defaultRegistry } from '../models/index.js';
 import type { CdmModelId } from '../models/row-types.generated.js';
-import type { PrepareRow } from './batches.js';
+import { isRejected, type PrepareRow } from './batches.js';
 import { PrepareWorkerError } from './errors.js';
 import { LineBuffer } from './line-buffer.js';
 import { DEFAULT_ROW_LIMITS, type RowLimits, rowPreparer } from './prepare-row.js';
@@ -14,7 +14,7 @@ import type {
   RowMessage,
   SliceResult,
 } from './prepare-worker.js';
-import { isRejected, type PreparedRow } from './prepared-rows.js';
+import type { PreparedRow } from './prepared-rows.js';
 
 /**
  * Row preparation (validate, encode, hash) on worker threads, so a large write uses every core.

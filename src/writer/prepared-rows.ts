@@ -1,5 +1,6 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { DEFAULT_BATCH_LIMITS, type PrepareRow } from './batches.js';
+
 import type { EncodedRow } from './encode-row.js';
 import type { RejectedRow } from './errors.js';
 import { LineBuffer } from './line-buffer.js';
@@ -18,10 +19,6 @@ import type { PreparePool, PrepareSession } from './prepare-pool.js';
  * - stopping early (the consumer's `return()`) closes the input iterator, as `for await` would.
  */
 export type PreparedRow = EncodedRow | RejectedRow;
-
-export function isRejected(prepared: PreparedRow): prepared is RejectedRow {
-  return 'errors' in prepared;
-}
 
 export interface InlineOptions {
   /** Rows prepared between yields to the event loop (default 16, see `BatchLimits.yieldEvery`). */
